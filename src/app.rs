@@ -1,0 +1,95 @@
+//! Builds the application from a configuration and serves it: opens the
+//! store, seeds demo data, starts the purge job, accepts connections.
+
+use crate::config::Config;
+use crate::http::{self, AppState};
+use crate::oauth::{Provider, Settings};
+use crate::store::{self, SharedStore};
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use std::future::Future;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// A client must send its request headers within this time (slowloris).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Opens the store and builds the router.
+pub async fn build(config: Config) -> anyhow::Result<(Router, SharedStore)> {
+    let store = store::open(&config.database_url, config.db_max_connections).await?;
+    if config.demo {
+        crate::demo::seed(store.as_ref()).await?;
+    }
+    let settings = Settings {
+        issuer: config.issuer.clone(),
+        access_token_ttl: config.access_token_ttl,
+        refresh_token_ttl: config.refresh_token_ttl,
+        code_ttl: config.code_ttl,
+    };
+    let provider = Provider::new(store.clone(), settings);
+    Ok((http::router(AppState::new(provider, config)), store))
+}
+
+/// Serves on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let purge_interval = Duration::from_secs(config.purge_interval.max(1));
+    let (router, store) = build(config).await?;
+    let purge = tokio::spawn(purge_periodically(store, purge_interval));
+    accept_loop(listener, router, shutdown).await;
+    purge.abort();
+    Ok(())
+}
+
+async fn purge_periodically(store: SharedStore, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        match store.purge_expired(crate::time::now()).await {
+            Ok(count) => tracing::debug!(count, "purged expired rows"),
+            Err(error) => tracing::warn!(%error, "purge failed"),
+        }
+    }
+}
+
+async fn accept_loop(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()>) {
+    let graceful = GracefulShutdown::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(64 * 1024);
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(error) => {
+                        // Out of file descriptors and the like: wait, don't spin.
+                        tracing::warn!(%error, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let service = TowerToHyperService::new(router.clone());
+                let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                let connection = graceful.watch(connection.into_owned());
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+            }
+            _ = &mut shutdown => break,
+        }
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+}

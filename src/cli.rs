@@ -1,0 +1,280 @@
+//! The command line (clap): `serve`, `migrate`, `user`, `client`, `token`.
+
+use crate::config::{self, CommonArgs, Config, ServeArgs};
+use crate::crypto;
+use crate::oauth::registration::{self, ClientMetadata};
+use crate::store::{self, SharedStore};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use std::io::Read;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "portcullis",
+    version,
+    about = "An OAuth 2.0 authorization server"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Create or update the database schema, then exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage OAuth clients.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Token maintenance.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add { name: String },
+    /// List users.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClientCommand {
+    /// Register a client; prints its client_id and, once, its secret.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// Grant types, space- or comma-separated
+        /// [default: authorization_code]
+        #[arg(long = "grant-types", value_delimiter = ',')]
+        grant_types: Vec<String>,
+        /// A redirect URI (repeat for several).
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// The scopes the client may ask for, space-separated.
+        #[arg(long, default_value = "")]
+        scope: String,
+        /// client_secret_basic, client_secret_post or none (public client).
+        #[arg(long = "auth-method", default_value = "client_secret_basic")]
+        auth_method: String,
+        #[arg(long = "client-uri")]
+        client_uri: Option<String>,
+    },
+    /// List clients.
+    List,
+    /// Delete a client with all its tokens.
+    Remove { client_id: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Delete expired tokens, codes and sessions.
+    Purge,
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    init_logging();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(execute(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn open_store(common: &CommonArgs) -> anyhow::Result<SharedStore> {
+    let url = config::database_url(common)?;
+    store::open(&url, 2).await
+}
+
+/// Prints `value` as JSON with `--json`, or `human` otherwise.
+fn print(json_output: bool, value: serde_json::Value, human: impl FnOnce() -> String) {
+    if json_output {
+        println!("{value}");
+    } else {
+        println!("{}", human());
+    }
+}
+
+async fn execute(cli: Cli) -> anyhow::Result<()> {
+    let common = &cli.common;
+    match cli.command {
+        Command::Serve(args) => serve(Config::resolve(common, &args)?).await,
+        Command::Migrate => {
+            open_store(common).await?;
+            print(common.json, json!({ "migrated": true }), || {
+                "migrated".into()
+            });
+            Ok(())
+        }
+        Command::User(UserCommand::Add { name }) => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .context("cannot read the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            anyhow::ensure!(
+                !password.is_empty(),
+                "the password (standard input) is empty"
+            );
+            let store = open_store(common).await?;
+            let hash = crypto::hash_password(password).await?;
+            let user = store
+                .create_user(&name, &hash)
+                .await
+                .with_context(|| format!("cannot add user {name:?}"))?;
+            print(common.json, json!(user), || {
+                format!("added user {} (id {})", user.username, user.id)
+            });
+            Ok(())
+        }
+        Command::User(UserCommand::List) => {
+            let users = open_store(common).await?.list_users().await?;
+            print(common.json, json!(users), || {
+                users
+                    .iter()
+                    .map(|u| format!("{}\t{}", u.id, u.username))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+            Ok(())
+        }
+        Command::Client(ClientCommand::Add {
+            name,
+            grant_types,
+            redirect_uris,
+            scope,
+            auth_method,
+            client_uri,
+        }) => {
+            let metadata = ClientMetadata {
+                client_name: name,
+                client_uri,
+                grant_types: grant_types
+                    .iter()
+                    .flat_map(|g| g.split_whitespace())
+                    .map(str::to_owned)
+                    .collect(),
+                redirect_uris,
+                response_types: Vec::new(),
+                scope,
+                token_endpoint_auth_method: Some(auth_method),
+            };
+            let registered = registration::register(metadata, None)
+                .map_err(|e| anyhow::anyhow!("{}", e.description))?;
+            open_store(common)
+                .await?
+                .create_client(&registered.client)
+                .await?;
+            let client = &registered.client;
+            let mut value = json!(client);
+            value["client_secret"] = json!(registered.client_secret);
+            print(common.json, value, || {
+                let mut text = format!("client_id: {}", client.client_id);
+                if let Some(secret) = &registered.client_secret {
+                    text.push_str(&format!(
+                        "\nclient_secret: {secret}\n(shown once: it is stored only as a hash)"
+                    ));
+                }
+                text
+            });
+            Ok(())
+        }
+        Command::Client(ClientCommand::List) => {
+            let clients = open_store(common).await?.list_clients(None).await?;
+            print(common.json, json!(clients), || {
+                clients
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{}\t{}\t{}\t{}",
+                            c.client_id,
+                            c.client_name,
+                            c.grant_types.join(","),
+                            c.scope
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+            Ok(())
+        }
+        Command::Client(ClientCommand::Remove { client_id }) => {
+            let removed = open_store(common)
+                .await?
+                .delete_client(&client_id, None)
+                .await?;
+            anyhow::ensure!(removed, "no client {client_id:?}");
+            print(common.json, json!({ "removed": client_id }), || {
+                format!("removed client {client_id}")
+            });
+            Ok(())
+        }
+        Command::Token(TokenCommand::Purge) => {
+            let purged = open_store(common)
+                .await?
+                .purge_expired(crate::time::now())
+                .await?;
+            print(common.json, json!({ "purged": purged }), || {
+                format!("purged {purged} expired rows")
+            });
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.addr))?;
+    tracing::info!(addr = %config.addr, issuer = %config.issuer, "portcullis listening");
+    crate::app::serve(listener, config, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

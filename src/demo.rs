@@ -1,0 +1,71 @@
+//! The demo data of SPEC §1, created idempotently by `serve --demo`.
+
+use crate::crypto;
+use crate::store::{Client, Restaurant, Store};
+
+pub const DEMO_CLIENT_ID: &str = "mike_id";
+pub const DEMO_CLIENT_SECRET: &str = "mike_secret";
+
+pub async fn seed(store: &dyn Store) -> anyhow::Result<()> {
+    if store.user_by_name("mike").await?.is_none() {
+        let hash = crypto::hash_password("pass".into()).await?;
+        store.create_user("mike", &hash).await?;
+    }
+    if store.client(DEMO_CLIENT_ID).await?.is_none() {
+        // A secret a person chose: Argon2id, not SHA-256 (SPEC §6).
+        let secret_hash = crypto::hash_password(DEMO_CLIENT_SECRET.into()).await?;
+        store
+            .create_client(&Client {
+                client_id: DEMO_CLIENT_ID.into(),
+                client_name: "mike".into(),
+                client_uri: None,
+                secret_hash: Some(secret_hash),
+                redirect_uris: vec![
+                    "http://localhost:9000/api/me".into(),
+                    "http://127.0.0.1:8765/callback".into(),
+                ],
+                grant_types: [
+                    "authorization_code",
+                    "password",
+                    "client_credentials",
+                    "refresh_token",
+                ]
+                .map(String::from)
+                .to_vec(),
+                response_types: vec!["code".into()],
+                scope: "all profile email restaurants:read restaurants:write".into(),
+                token_endpoint_auth_method: "client_secret_basic".into(),
+                owner_id: None,
+                client_id_issued_at: crate::time::now(),
+                client_secret_expires_at: 0,
+            })
+            .await?;
+    }
+    for (name, address, opening_hours) in [
+        (
+            "Chez Mike",
+            "1 Rue de la Paix, Paris",
+            "Mon-Sat 12:00-23:00",
+        ),
+        (
+            "The Rusty Crab",
+            "42 Harbour Road, Brighton",
+            "Daily 11:00-22:00",
+        ),
+        (
+            "Portcullis Pizza",
+            "7 Castle Street, Edinburgh",
+            "Tue-Sun 17:00-23:30",
+        ),
+    ] {
+        store
+            .ensure_restaurant(&Restaurant {
+                id: 0,
+                name: name.into(),
+                address: address.into(),
+                opening_hours: opening_hours.into(),
+            })
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,13 @@
+//! GET /.well-known/oauth-authorization-server (RFC 8414 §3).
+
+use super::AppState;
+use crate::oauth::metadata;
+use axum::extract::State;
+use axum::Json;
+
+pub async fn metadata(State(state): State<AppState>) -> Json<metadata::Metadata> {
+    Json(metadata::metadata(
+        &state.provider,
+        state.config.scopes_supported.clone(),
+    ))
+}

@@ -1,0 +1,54 @@
+//! Protecting resources with bearer tokens (RFC 6750 §3).
+
+use super::scope;
+use super::OAuthError;
+use super::Provider;
+use crate::crypto;
+use crate::store::{TokenKind, TokenRecord};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BearerError {
+    /// §3.1: no credentials at all → 401 without an error code.
+    Missing,
+    /// Expired, revoked, unknown or malformed → 401 invalid_token.
+    InvalidToken,
+    /// The token lacks the scope (or the user) the resource needs → 403.
+    InsufficientScope(&'static str),
+    Unavailable(OAuthError),
+}
+
+/// What a resource requires of its callers.
+#[derive(Debug, Clone, Copy)]
+pub struct Requirement {
+    pub scope: Option<&'static str>,
+    /// The resource is about a user: a client_credentials token won't do.
+    pub user: bool,
+}
+
+pub async fn authorize(
+    provider: &Provider,
+    token: Option<&str>,
+    requirement: Requirement,
+) -> Result<TokenRecord, BearerError> {
+    let token = token.ok_or(BearerError::Missing)?;
+    let record = provider
+        .store
+        .token(&crypto::token_hash(token))
+        .await
+        .map_err(|e| BearerError::Unavailable(e.into()))?
+        .ok_or(BearerError::InvalidToken)?;
+    if record.kind != TokenKind::Access || !record.is_active(crate::time::now()) {
+        return Err(BearerError::InvalidToken);
+    }
+    if requirement.user && record.user_id.is_none() {
+        return Err(BearerError::InsufficientScope(
+            "this resource needs a token issued for a user",
+        ));
+    }
+    if let Some(needed) = requirement.scope {
+        if !scope::contains(&record.scope, needed) {
+            return Err(BearerError::InsufficientScope(needed));
+        }
+    }
+    Ok(record)
+}

@@ -1,0 +1,53 @@
+//! The protocol core: OAuth 2.0 rules with no I/O of their own. Handlers
+//! give it parsed requests and a store; it answers with typed results or an
+//! [`OAuthError`] carrying the RFC 6749 §5.2 code.
+
+pub mod authorize;
+pub mod bearer;
+pub mod client_auth;
+pub mod error;
+pub mod grants;
+pub mod introspection;
+pub mod metadata;
+pub mod params;
+pub mod pkce;
+pub mod registration;
+pub mod revocation;
+pub mod scope;
+pub mod tokens;
+
+pub use error::{ErrorCode, OAuthError};
+pub use params::Params;
+
+use crate::store::SharedStore;
+
+/// What the rules need to know about this deployment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The issuer identifier (RFC 8414 §2), without a trailing slash.
+    pub issuer: String,
+    pub access_token_ttl: i64,
+    pub refresh_token_ttl: i64,
+    pub code_ttl: i64,
+}
+
+/// The protocol core with its store: what every endpoint calls into.
+pub struct Provider {
+    pub store: SharedStore,
+    pub settings: Settings,
+    grants: grants::Registry,
+}
+
+impl Provider {
+    pub fn new(store: SharedStore, settings: Settings) -> Self {
+        Provider {
+            store,
+            settings,
+            grants: grants::Registry::standard(),
+        }
+    }
+
+    pub fn grant_types(&self) -> Vec<&'static str> {
+        self.grants.names()
+    }
+}

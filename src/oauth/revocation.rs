@@ -1,0 +1,33 @@
+//! Token revocation (RFC 7009).
+
+use super::client_auth::{self, BasicCredentials};
+use super::{OAuthError, Params, Provider};
+use crate::crypto;
+use crate::store::TokenKind;
+
+/// Revokes the token if it belongs to the authenticated client. Unknown
+/// tokens, and tokens of other clients, are answered the same way (§2.2) so
+/// that the endpoint tells nothing about tokens a client does not hold.
+/// Whatever the hint, every token type is searched (§2.1).
+pub async fn revoke(
+    provider: &Provider,
+    basic: Option<&BasicCredentials>,
+    params: &Params,
+) -> Result<(), OAuthError> {
+    let client = client_auth::authenticate(provider.store.as_ref(), basic, params).await?;
+    let hash = crypto::token_hash(params.require("token")?);
+    let store = provider.store.as_ref();
+    let Some(record) = store.token(&hash).await? else {
+        return Ok(());
+    };
+    if record.client_id != client.client_id {
+        return Ok(());
+    }
+    match record.kind {
+        // §2.1: revoking a refresh token SHOULD also revoke the access tokens
+        // of the same grant.
+        TokenKind::Refresh => store.revoke_grant(record.grant_id).await?,
+        TokenKind::Access => store.revoke_token(&hash).await?,
+    }
+    Ok(())
+}

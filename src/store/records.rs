@@ -1,0 +1,178 @@
+//! The rows the store reads and writes, as the protocol core sees them.
+
+use serde::{Deserialize, Serialize};
+
+/// SHA-256 of a token, code or session id: the only form they are stored in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenHash(pub [u8; 32]);
+
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    #[serde(skip)]
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Client {
+    pub client_id: String,
+    pub client_name: String,
+    pub client_uri: Option<String>,
+    /// `sha256:<hex>` for server-generated secrets, a PHC Argon2id string for
+    /// human-chosen ones, `None` for public clients.
+    #[serde(skip)]
+    pub secret_hash: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub response_types: Vec<String>,
+    pub scope: String,
+    pub token_endpoint_auth_method: String,
+    #[serde(skip)]
+    pub owner_id: Option<i64>,
+    pub client_id_issued_at: i64,
+    pub client_secret_expires_at: i64,
+}
+
+impl Client {
+    pub fn allows_grant(&self, grant_type: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant_type)
+    }
+
+    pub fn allows_response_type(&self, response_type: &str) -> bool {
+        self.response_types.iter().any(|r| r == response_type)
+    }
+
+    pub fn is_public(&self) -> bool {
+        self.token_endpoint_auth_method == "none"
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Access => "access_token",
+            TokenKind::Refresh => "refresh_token",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "access_token" => Some(TokenKind::Access),
+            "refresh_token" => Some(TokenKind::Refresh),
+            _ => None,
+        }
+    }
+}
+
+/// A grant: what one authorization produced, the family its tokens share.
+#[derive(Debug, Clone)]
+pub struct NewGrant {
+    pub client_id: String,
+    pub user_id: Option<i64>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub hash: TokenHash,
+    pub kind: TokenKind,
+    pub scope: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+}
+
+/// A stored token joined with its grant and user.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub kind: TokenKind,
+    pub grant_id: i64,
+    pub client_id: String,
+    pub user_id: Option<i64>,
+    pub username: Option<String>,
+    pub scope: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    /// The token itself or its whole grant was revoked.
+    pub revoked: bool,
+    /// A refresh token that was already rotated.
+    pub used: bool,
+}
+
+impl TokenRecord {
+    pub fn is_active(&self, now: i64) -> bool {
+        !self.revoked && !self.used && self.expires_at > now
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCode {
+    pub hash: TokenHash,
+    pub client_id: String,
+    pub user_id: i64,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub code_challenge: Option<String>,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct CodeRecord {
+    pub client_id: String,
+    pub user_id: i64,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub code_challenge: Option<String>,
+    pub expires_at: i64,
+    pub used: bool,
+    /// The grant issued from this code, once exchanged.
+    pub grant_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeExchange {
+    Exchanged {
+        grant_id: i64,
+    },
+    /// The code was already used; `grant_id` is what it produced, to revoke.
+    AlreadyUsed {
+        grant_id: Option<i64>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub hash: TokenHash,
+    pub user_id: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user_id: i64,
+    pub username: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Restaurant {
+    pub id: i64,
+    pub name: String,
+    pub address: String,
+    pub opening_hours: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RestaurantPatch {
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub opening_hours: Option<String>,
+}
