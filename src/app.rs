@@ -17,34 +17,43 @@ use tokio::net::TcpListener;
 /// A client must send its request headers within this time (slowloris).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Opens the store and builds the router.
-pub async fn build(config: Config) -> anyhow::Result<(Router, SharedStore)> {
-    let store = store::open(&config.database_url, config.db_max_connections).await?;
-    if config.demo {
-        crate::demo::seed(store.as_ref()).await?;
-    }
-    let settings = Settings {
-        issuer: config.issuer.clone(),
-        access_token_ttl: config.access_token_ttl,
-        refresh_token_ttl: config.refresh_token_ttl,
-        code_ttl: config.code_ttl,
-    };
-    let provider = Provider::new(store.clone(), settings);
-    Ok((http::router(AppState::new(provider, config)), store))
+/// A configured server, ready to accept connections.
+pub struct App {
+    pub router: Router,
+    pub store: SharedStore,
+    purge_interval: Duration,
 }
 
-/// Serves on `listener` until `shutdown` completes.
-pub async fn serve(
-    listener: TcpListener,
-    config: Config,
-    shutdown: impl Future<Output = ()>,
-) -> anyhow::Result<()> {
-    let purge_interval = Duration::from_secs(config.purge_interval.max(1));
-    let (router, store) = build(config).await?;
-    let purge = tokio::spawn(purge_periodically(store, purge_interval));
-    accept_loop(listener, router, shutdown).await;
-    purge.abort();
-    Ok(())
+impl App {
+    /// Opens the store (running its migrations), seeds demo data if asked,
+    /// and builds the router.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let store = store::open(&config.database_url, config.db_max_connections).await?;
+        if config.demo {
+            crate::demo::seed(store.as_ref()).await?;
+        }
+        let settings = Settings {
+            issuer: config.issuer.clone(),
+            access_token_ttl: config.access_token_ttl,
+            refresh_token_ttl: config.refresh_token_ttl,
+            code_ttl: config.code_ttl,
+        };
+        let purge_interval = Duration::from_secs(config.purge_interval.max(1));
+        let provider = Provider::new(store.clone(), settings);
+        Ok(App {
+            router: http::router(AppState::new(provider, config)),
+            store,
+            purge_interval,
+        })
+    }
+
+    /// Serves on `listener`, purging expired rows periodically, until
+    /// `shutdown` completes.
+    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
+        let purge = tokio::spawn(purge_periodically(self.store, self.purge_interval));
+        accept_loop(listener, self.router, shutdown).await;
+        purge.abort();
+    }
 }
 
 async fn purge_periodically(store: SharedStore, every: Duration) {

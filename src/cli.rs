@@ -254,8 +254,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
-    tracing::info!(addr = %config.addr, issuer = %config.issuer, "portcullis listening");
-    crate::app::serve(listener, config, shutdown_signal()).await
+    let (addr, issuer) = (config.addr, config.issuer.clone());
+    let app = crate::app::App::build(config).await?;
+    tracing::info!(%addr, %issuer, "portcullis listening");
+    app.serve(listener, shutdown_signal()).await;
+    Ok(())
 }
 
 async fn shutdown_signal() {
