@@ -218,7 +218,9 @@ impl TestServer {
     }
 
     pub async fn introspect(&self, token: &str) -> Value {
-        let response = self.post_form("/oauth/introspect", &[("token", token)]).await;
+        let response = self
+            .post_form("/oauth/introspect", &[("token", token)])
+            .await;
         assert_eq!(response.status(), 200);
         response.json().await.expect("JSON")
     }

@@ -1,0 +1,82 @@
+//! GET /.well-known/oauth-authorization-server (RFC 8414) and /healthz.
+
+use crate::common::*;
+use serde_json::Value;
+
+// §2, §3: absolute URLs under the issuer; what the server supports.
+async fn metadata_lists_endpoints_and_capabilities(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let response = server
+        .http
+        .get(server.url("/.well-known/oauth-authorization-server"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let m: Value = response.json().await.unwrap();
+    assert_eq!(m["issuer"], server.base.as_str());
+    for (field, path) in [
+        ("authorization_endpoint", "/oauth/authorize"),
+        ("token_endpoint", "/oauth/token"),
+        ("revocation_endpoint", "/oauth/revoke"),
+        ("introspection_endpoint", "/oauth/introspect"),
+    ] {
+        assert_eq!(m[field], server.url(path), "{field}");
+    }
+    let list = |field: &str| -> Vec<String> {
+        m[field]
+            .as_array()
+            .unwrap_or_else(|| panic!("{field}"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    for grant in [
+        "authorization_code",
+        "password",
+        "client_credentials",
+        "refresh_token",
+    ] {
+        assert!(
+            list("grant_types_supported").contains(&grant.to_owned()),
+            "{grant}"
+        );
+    }
+    assert_eq!(list("code_challenge_methods_supported"), ["S256"]);
+    assert!(list("token_endpoint_auth_methods_supported").contains(&"client_secret_basic".into()));
+    assert!(list("scopes_supported").contains(&"profile".into()));
+    assert!(list("response_types_supported").contains(&"code".into()));
+}
+
+async fn issuer_setting_drives_every_url(backend: Backend) {
+    let server =
+        TestServer::start_with(backend, |c| c.issuer = "https://auth.example.com/".into()).await;
+    let m: Value = server
+        .http
+        .get(server.url("/.well-known/oauth-authorization-server"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(m["issuer"], "https://auth.example.com");
+    assert_eq!(m["token_endpoint"], "https://auth.example.com/oauth/token");
+}
+
+async fn healthz_answers_ok(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let response = server
+        .http
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+backend_tests! {
+    metadata_lists_endpoints_and_capabilities,
+    issuer_setting_drives_every_url,
+    healthz_answers_ok,
+}
