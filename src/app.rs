@@ -5,7 +5,10 @@ use crate::config::Config;
 use crate::http::{self, AppState};
 use crate::oauth::{Provider, Settings};
 use crate::store::{self, SharedStore};
+use axum::extract::ConnectInfo;
+use axum::http::Request;
 use axum::Router;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -13,15 +16,15 @@ use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::time::Duration;
 use tokio::net::TcpListener;
-
-/// A client must send its request headers within this time (slowloris).
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+use tower::ServiceExt;
 
 /// A configured server, ready to accept connections.
 pub struct App {
     pub router: Router,
     pub store: SharedStore,
     purge_interval: Duration,
+    /// A client must send its request headers within this time (slowloris).
+    header_timeout: Duration,
 }
 
 impl App {
@@ -39,11 +42,13 @@ impl App {
             code_ttl: config.code_ttl,
         };
         let purge_interval = Duration::from_secs(config.purge_interval.max(1));
+        let header_timeout = Duration::from_secs(config.header_timeout);
         let provider = Provider::new(store.clone(), settings);
         Ok(App {
             router: http::router(AppState::new(provider, config)),
             store,
             purge_interval,
+            header_timeout,
         })
     }
 
@@ -51,7 +56,7 @@ impl App {
     /// `shutdown` completes.
     pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
         let purge = tokio::spawn(purge_periodically(self.store, self.purge_interval));
-        accept_loop(listener, self.router, shutdown).await;
+        accept_loop(listener, self.router, self.header_timeout, shutdown).await;
         purge.abort();
     }
 }
@@ -68,20 +73,25 @@ async fn purge_periodically(store: SharedStore, every: Duration) {
     }
 }
 
-async fn accept_loop(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()>) {
+async fn accept_loop(
+    listener: TcpListener,
+    router: Router,
+    header_timeout: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .header_read_timeout(header_timeout)
         .max_buf_size(64 * 1024);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
                     Err(error) => {
                         // Out of file descriptors and the like: wait, don't spin.
                         tracing::warn!(%error, "accept failed");
@@ -90,7 +100,12 @@ async fn accept_loop(listener: TcpListener, router: Router, shutdown: impl Futur
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let service = TowerToHyperService::new(router.clone());
+                // The peer address, for per-address brute-force limits.
+                let service = router.clone().map_request(move |mut request: Request<Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                    request
+                });
+                let service = TowerToHyperService::new(service);
                 let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection.into_owned());
                 tokio::spawn(async move {

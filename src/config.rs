@@ -59,6 +59,27 @@ pub struct ServeArgs {
     /// Seconds between purges of expired rows [default: 600]
     #[arg(long, env = "PORTCULLIS_PURGE_INTERVAL")]
     pub purge_interval: Option<u64>,
+    /// Failed logins or client authentications allowed per username, client
+    /// or address within a window; 0 turns the limits off [default: 10]
+    #[arg(long, env = "PORTCULLIS_RATE_LIMIT_FAILURES")]
+    pub rate_limit_failures: Option<u32>,
+    /// Failed attempts allowed per client address within a window
+    /// [default: 100]
+    #[arg(long, env = "PORTCULLIS_RATE_LIMIT_ADDRESS_FAILURES")]
+    pub rate_limit_address_failures: Option<u32>,
+    /// The window of the limits above, in seconds [default: 300]
+    #[arg(long, env = "PORTCULLIS_RATE_LIMIT_WINDOW")]
+    pub rate_limit_window: Option<i64>,
+    /// Take the client address from the last X-Forwarded-For entry (only
+    /// behind a reverse proxy that sets it).
+    #[arg(long, env = "PORTCULLIS_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+    /// Seconds a client has to send its request headers [default: 10]
+    #[arg(long, env = "PORTCULLIS_HEADER_TIMEOUT")]
+    pub header_timeout: Option<u64>,
+    /// Seconds a request may take, body included [default: 30]
+    #[arg(long, env = "PORTCULLIS_REQUEST_TIMEOUT")]
+    pub request_timeout: Option<u64>,
 }
 
 /// The TOML file: the same names as the flags, with underscores.
@@ -77,6 +98,12 @@ struct FileConfig {
     db_max_connections: Option<u32>,
     purge_interval: Option<u64>,
     scopes_supported: Option<Vec<String>>,
+    rate_limit_failures: Option<u32>,
+    rate_limit_address_failures: Option<u32>,
+    rate_limit_window: Option<i64>,
+    trust_forwarded_for: Option<bool>,
+    header_timeout: Option<u64>,
+    request_timeout: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +122,12 @@ pub struct Config {
     pub purge_interval: u64,
     /// Advertised in the metadata (RFC 8414 `scopes_supported`).
     pub scopes_supported: Vec<String>,
+    pub rate_limit_failures: u32,
+    pub rate_limit_address_failures: u32,
+    pub rate_limit_window: i64,
+    pub trust_forwarded_for: bool,
+    pub header_timeout: u64,
+    pub request_timeout: u64,
 }
 
 /// The scopes the demo client and the example resource API use.
@@ -122,6 +155,12 @@ impl Config {
             db_max_connections: 8,
             purge_interval: 600,
             scopes_supported: DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect(),
+            rate_limit_failures: 10,
+            rate_limit_address_failures: 100,
+            rate_limit_window: 300,
+            trust_forwarded_for: false,
+            header_timeout: 10,
+            request_timeout: 30,
         }
     }
 
@@ -178,6 +217,28 @@ impl Config {
             scopes_supported: file
                 .scopes_supported
                 .unwrap_or(defaults.scopes_supported.clone()),
+            rate_limit_failures: serve
+                .rate_limit_failures
+                .or(file.rate_limit_failures)
+                .unwrap_or(defaults.rate_limit_failures),
+            rate_limit_address_failures: serve
+                .rate_limit_address_failures
+                .or(file.rate_limit_address_failures)
+                .unwrap_or(defaults.rate_limit_address_failures),
+            rate_limit_window: serve
+                .rate_limit_window
+                .or(file.rate_limit_window)
+                .unwrap_or(defaults.rate_limit_window),
+            trust_forwarded_for: serve.trust_forwarded_for
+                || file.trust_forwarded_for.unwrap_or(false),
+            header_timeout: serve
+                .header_timeout
+                .or(file.header_timeout)
+                .unwrap_or(defaults.header_timeout),
+            request_timeout: serve
+                .request_timeout
+                .or(file.request_timeout)
+                .unwrap_or(defaults.request_timeout),
             ..defaults
         };
         config.validated()
@@ -212,6 +273,9 @@ impl Config {
             ("refresh_token_ttl", self.refresh_token_ttl),
             ("code_ttl", self.code_ttl),
             ("session_ttl", self.session_ttl),
+            ("rate_limit_window", self.rate_limit_window),
+            ("header_timeout", self.header_timeout as i64),
+            ("request_timeout", self.request_timeout as i64),
         ] {
             if value <= 0 {
                 bail!("{name} must be a positive number of seconds, not {value}");

@@ -2,6 +2,7 @@
 //! 6750 §3), with the headers the RFCs ask for.
 
 use super::extract::BodyError;
+use crate::limits::Throttled;
 use crate::oauth::bearer::BearerError;
 use crate::oauth::{ErrorCode, OAuthError};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -16,6 +17,8 @@ pub const REALM: &str = "portcullis";
 pub enum ApiError {
     OAuth(OAuthError),
     TooLarge,
+    /// Too many failed attempts (SPEC §7): 429 with Retry-After.
+    Throttled(Throttled),
 }
 
 impl From<OAuthError> for ApiError {
@@ -50,6 +53,19 @@ impl IntoResponse for ApiError {
                     "error_description": "the request body is larger than 64 KiB",
                 });
                 return no_store((StatusCode::PAYLOAD_TOO_LARGE, Json(body)).into_response());
+            }
+            ApiError::Throttled(Throttled { retry_after }) => {
+                let body = json!({
+                    "error": "temporarily_unavailable",
+                    "error_description": format!(
+                        "too many failed attempts; retry after {retry_after} s"
+                    ),
+                });
+                let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                return no_store(response);
             }
             ApiError::OAuth(error) => error,
         };

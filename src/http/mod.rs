@@ -7,9 +7,11 @@ mod introspect;
 mod metadata;
 mod resources;
 mod revoke;
+pub mod throttle;
 mod token;
 
 use crate::config::Config;
+use crate::limits::{LimitSettings, Limiter};
 use crate::oauth::Provider;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, Request, StatusCode};
@@ -23,21 +25,31 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-/// Longest a request may take, body included: a slow client is cut off.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// What every handler shares: the protocol core and the configuration.
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 
 pub struct Shared {
     pub provider: Provider,
+    pub limiter: Limiter,
     pub config: Config,
 }
 
 impl AppState {
     pub fn new(provider: Provider, config: Config) -> Self {
-        AppState(Arc::new(Shared { provider, config }))
+        let limiter = Limiter::new(
+            provider.store.clone(),
+            LimitSettings {
+                max_failures: config.rate_limit_failures,
+                max_address_failures: config.rate_limit_address_failures,
+                window: config.rate_limit_window,
+            },
+        );
+        AppState(Arc::new(Shared {
+            provider,
+            limiter,
+            config,
+        }))
     }
 }
 
@@ -49,6 +61,7 @@ impl Deref for AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    let request_timeout = Duration::from_secs(state.config.request_timeout);
     let hsts = state
         .config
         .secure_cookies()
@@ -76,7 +89,11 @@ pub fn router(state: AppState) -> Router {
             header::STRICT_TRANSPORT_SECURITY,
             hsts,
         ))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(TimeoutLayer::with_status_code(
+            // A slow client is cut off, body included.
+            StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
         .layer(
             // Only method and path: query strings can carry codes and state.
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

@@ -91,6 +91,14 @@ pub trait Store: Send + Sync + 'static {
     async fn session(&self, hash: &TokenHash) -> StoreResult<Option<Session>>;
     async fn delete_session(&self, hash: &TokenHash) -> StoreResult<()>;
 
+    // Brute-force limits
+    /// The failures counted against `key` in its window, if that window is
+    /// still open at `now`.
+    async fn failures(&self, key: &str, now: i64, window: i64) -> StoreResult<Option<Failures>>;
+    /// Counts one more failure for each key, opening a new window for keys
+    /// whose window has closed.
+    async fn add_failure(&self, keys: &[String], now: i64, window: i64) -> StoreResult<()>;
+
     // Maintenance
     /// Deletes expired tokens, codes and sessions; safe to run on many nodes.
     async fn purge_expired(&self, now: i64) -> StoreResult<u64>;

@@ -176,3 +176,10 @@ pub struct RestaurantPatch {
     pub address: Option<String>,
     pub opening_hours: Option<String>,
 }
+
+/// Failed attempts counted against a key in its current window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failures {
+    pub count: i64,
+    pub window_start: i64,
+}

@@ -574,6 +574,8 @@ impl Store for SqliteStore {
                     // replay still revokes what the code produced (RFC 6749 §10.5).
                     "DELETE FROM codes WHERE expires_at <= ? - 86400",
                     "DELETE FROM sessions WHERE expires_at <= ?",
+                    // Windows last at most a day.
+                    "DELETE FROM failed_attempts WHERE window_start <= ? - 86400",
                 ] {
                     purged += sqlx::query(statement)
                         .bind(now)
@@ -589,6 +591,47 @@ impl Store for SqliteStore {
                 .await?
                 .rows_affected();
                 Ok(purged)
+            })
+        })
+        .await
+    }
+
+    async fn failures(&self, key: &str, now: i64, window: i64) -> StoreResult<Option<Failures>> {
+        let row = sqlx::query(
+            "SELECT count, window_start FROM failed_attempts
+             WHERE key = ? AND window_start > ? - ?",
+        )
+        .bind(key)
+        .bind(now)
+        .bind(window)
+        .fetch_optional(&self.reads)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(Failures {
+            count: row.try_get("count")?,
+            window_start: row.try_get("window_start")?,
+        }))
+    }
+
+    async fn add_failure(&self, keys: &[String], now: i64, window: i64) -> StoreResult<()> {
+        let keys = keys.to_vec();
+        self.write(move |conn| {
+            Box::pin(async move {
+                for key in &keys {
+                    sqlx::query(
+                        "INSERT INTO failed_attempts (key, window_start, count) VALUES (?1, ?2, 1)
+                         ON CONFLICT (key) DO UPDATE SET
+                           count = CASE WHEN window_start <= ?2 - ?3 THEN 1 ELSE count + 1 END,
+                           window_start = CASE WHEN window_start <= ?2 - ?3 THEN ?2
+                                               ELSE window_start END",
+                    )
+                    .bind(key)
+                    .bind(now)
+                    .bind(window)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Ok(())
             })
         })
         .await

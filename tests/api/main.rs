@@ -6,11 +6,16 @@
 mod common;
 
 mod bad_input;
+mod brute_force;
 mod cli;
+mod crash;
+mod headers;
 mod introspect;
 mod metadata;
 mod refresh;
 mod resources;
 mod revoke;
 mod seeds;
+mod slow_clients;
+mod timing;
 mod token;
