@@ -20,14 +20,16 @@ impl FromRequestParts<AppState> for ClientAddress {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
         if state.config.trust_forwarded_for {
+            // Only the rightmost entry is the proxy's own: entries left of it
+            // came from the client and may be forged.
             let forwarded = parts
                 .headers
                 .get_all("x-forwarded-for")
                 .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-                .last();
+                .next_back()
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .and_then(|a| a.trim().parse::<IpAddr>().ok());
             if forwarded.is_some() {
                 return Ok(ClientAddress(forwarded));
             }
