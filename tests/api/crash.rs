@@ -28,7 +28,7 @@ fn portcullis(database_url: &str, args: &[&str]) -> Command {
 
 async fn start_server(database_url: &str, port: u16) -> Child {
     let addr = format!("127.0.0.1:{port}");
-    let child = portcullis(database_url, &["serve", "--demo", "--addr", &addr])
+    let mut child = portcullis(database_url, &["serve", "--demo", "--addr", &addr])
         .stdout(Stdio::null())
         .spawn()
         .expect("the server starts");
@@ -42,6 +42,8 @@ async fn start_server(database_url: &str, port: u16) -> Child {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server did not become ready");
 }
 
