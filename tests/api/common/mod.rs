@@ -272,6 +272,7 @@ pub fn str_field<'a>(value: &'a Value, name: &str) -> &'a str {
 
 /// Declares each listed `async fn name(backend: Backend)` as a test on
 /// SQLite and on PostgreSQL.
+#[allow(unused_macros)]
 macro_rules! backend_tests {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
