@@ -1,51 +1,11 @@
 //! Crash safety (SPEC §7): a server killed with SIGKILL while clients are
 //! issuing tokens loses no token whose answer was received.
 
+use crate::common::process::{free_port, portcullis, Node};
 use crate::common::*;
 use serde_json::Value;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn portcullis(database_url: &str, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_portcullis"));
-    command
-        .args(["--database-url", database_url])
-        .args(args)
-        .env_remove("PORTCULLIS_CONFIG")
-        .stdin(Stdio::null())
-        .stderr(Stdio::null());
-    command
-}
-
-async fn start_server(database_url: &str, port: u16) -> Child {
-    let addr = format!("127.0.0.1:{port}");
-    let mut child = portcullis(database_url, &["serve", "--demo", "--addr", &addr])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("the server starts");
-    let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if let Ok(r) = http.get(format!("http://{addr}/healthz")).send().await {
-            if r.status() == 200 {
-                return child;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the server did not become ready");
-}
 
 async fn sigkill_loses_no_acknowledged_token(backend: Backend) {
     let database = backend.fresh_database().await;
@@ -70,8 +30,8 @@ async fn sigkill_loses_no_acknowledged_token(backend: Backend) {
     let secret = str_field(&client, "client_secret").to_owned();
 
     let port = free_port();
-    let mut server = start_server(&url, port).await;
-    let base = format!("http://127.0.0.1:{port}");
+    let mut server = Node::start_on_port(&url, port, &[]).await;
+    let base = server.base.clone();
     let received = Arc::new(Mutex::new(Vec::<String>::new()));
     let mut clients = Vec::new();
     for _ in 0..8 {
@@ -98,8 +58,7 @@ async fn sigkill_loses_no_acknowledged_token(backend: Backend) {
         }));
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    server.kill().expect("SIGKILL");
-    server.wait().unwrap();
+    server.kill();
     for client in clients {
         client.await.unwrap();
     }
@@ -110,7 +69,7 @@ async fn sigkill_loses_no_acknowledged_token(backend: Backend) {
         tokens.len()
     );
 
-    let mut server = start_server(&url, port).await;
+    let mut server = Node::start_on_port(&url, port, &[]).await;
     let http = reqwest::Client::new();
     for token in &tokens {
         let info: Value = http
@@ -128,8 +87,7 @@ async fn sigkill_loses_no_acknowledged_token(backend: Backend) {
             "a token acknowledged before the crash was lost"
         );
     }
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
 
     if url.starts_with("sqlite:") {
         let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)

@@ -12,6 +12,8 @@ mod crash;
 mod headers;
 mod introspect;
 mod metadata;
+mod multinode;
+mod nginx;
 mod refresh;
 mod resources;
 mod revoke;

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod process;
+
 use portcullis::app::App;
 use portcullis::config::Config;
 use serde_json::Value;

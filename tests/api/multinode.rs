@@ -1,0 +1,78 @@
+//! Several stateless nodes on one database (PostgreSQL): whatever one node
+//! does, every other node sees at once.
+
+use crate::common::process::Node;
+use crate::common::*;
+use serde_json::Value;
+
+async fn post(node: &Node, path: &str, form: &[(&str, &str)]) -> Value {
+    reqwest::Client::new()
+        .post(node.url(path))
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+// Token at A, introspect at B, revoke at C, introspect at A → inactive.
+async fn revocation_at_one_node_is_seen_by_all(backend: Backend) {
+    let database = backend.fresh_database().await;
+    let a = Node::start(&database.url, &[]).await;
+    let b = Node::start(&database.url, &[]).await;
+    let c = Node::start(&database.url, &[]).await;
+    let tokens = post(
+        &a,
+        "/oauth/token",
+        &[
+            ("grant_type", "password"),
+            ("username", "mike"),
+            ("password", "pass"),
+        ],
+    )
+    .await;
+    let access = str_field(&tokens, "access_token");
+    assert_eq!(
+        post(&b, "/oauth/introspect", &[("token", access)]).await["active"],
+        true
+    );
+    post(&c, "/oauth/revoke", &[("token", access)]).await;
+    assert_eq!(
+        post(&a, "/oauth/introspect", &[("token", access)]).await["active"],
+        false
+    );
+    // And the refresh token rotated at B cannot be replayed at C.
+    let refresh = str_field(&tokens, "refresh_token");
+    let rotated = post(
+        &b,
+        "/oauth/token",
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    )
+    .await;
+    assert!(rotated["access_token"].is_string(), "{rotated}");
+    let replay = post(
+        &c,
+        "/oauth/token",
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    )
+    .await;
+    assert_eq!(replay["error"], "invalid_grant");
+    let new_access = str_field(&rotated, "access_token");
+    assert_eq!(
+        post(&a, "/oauth/introspect", &[("token", new_access)]).await["active"],
+        false
+    );
+}
+
+// Multi-node only makes sense on a shared server database.
+mod postgres {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn revocation_at_one_node_is_seen_by_all() {
+        if let Some(backend) = crate::common::Backend::postgres() {
+            super::revocation_at_one_node_is_seen_by_all(backend).await
+        }
+    }
+}
