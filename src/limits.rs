@@ -98,16 +98,27 @@ impl Limiter {
         let now = crate::time::now();
         let account_limit = i64::from(self.settings.max_failures);
         let address_limit = i64::from(self.settings.max_address_failures);
-        let keys = [
+        let limited = [
             (&subjects.address, address_limit),
             (&subjects.client, account_limit),
             (&subjects.username, account_limit),
         ];
-        for (key, limit) in keys {
-            let Some(key) = key else { continue };
-            let failures = self.store.failures(key, now, self.settings.window).await?;
-            if let Some(f) = failures.filter(|f| f.count >= limit) {
-                let retry_after = (f.window_start + self.settings.window - now).max(1) as u64;
+        let keys: Vec<String> = limited.iter().filter_map(|(k, _)| (*k).clone()).collect();
+        if keys.is_empty() {
+            return Ok(Ok(()));
+        }
+        let counted = self
+            .store
+            .failures(&keys, now, self.settings.window)
+            .await?;
+        for (key, failures) in counted {
+            let limit = limited
+                .iter()
+                .find(|(k, _)| k.as_deref() == Some(key.as_str()))
+                .map_or(account_limit, |(_, limit)| *limit);
+            if failures.count >= limit {
+                let retry_after =
+                    (failures.window_start + self.settings.window - now).max(1) as u64;
                 return Ok(Err(Throttled { retry_after }));
             }
         }

@@ -92,9 +92,15 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_session(&self, hash: &TokenHash) -> StoreResult<()>;
 
     // Brute-force limits
-    /// The failures counted against `key` in its window, if that window is
-    /// still open at `now`.
-    async fn failures(&self, key: &str, now: i64, window: i64) -> StoreResult<Option<Failures>>;
+    /// The failures counted against each of `keys` whose window is still
+    /// open at `now` (keys without failures are left out). One query: this
+    /// runs before every credential check.
+    async fn failures(
+        &self,
+        keys: &[String],
+        now: i64,
+        window: i64,
+    ) -> StoreResult<Vec<(String, Failures)>>;
     /// Counts one more failure for each key, opening a new window for keys
     /// whose window has closed.
     async fn add_failure(&self, keys: &[String], now: i64, window: i64) -> StoreResult<()>;

@@ -596,21 +596,37 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn failures(&self, key: &str, now: i64, window: i64) -> StoreResult<Option<Failures>> {
-        let row = sqlx::query(
-            "SELECT count, window_start FROM failed_attempts
-             WHERE key = ? AND window_start > ? - ?",
-        )
-        .bind(key)
-        .bind(now)
-        .bind(window)
-        .fetch_optional(&self.reads)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(Failures {
-            count: row.try_get("count")?,
-            window_start: row.try_get("window_start")?,
-        }))
+    async fn failures(
+        &self,
+        keys: &[String],
+        now: i64,
+        window: i64,
+    ) -> StoreResult<Vec<(String, Failures)>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders = vec!["?"; keys.len()].join(", ");
+        let sql = format!(
+            "SELECT key, count, window_start FROM failed_attempts
+             WHERE window_start > ? AND key IN ({placeholders})"
+        );
+        let mut query = sqlx::query(&sql).bind(now - window);
+        for key in keys {
+            query = query.bind(key);
+        }
+        let rows = query.fetch_all(&self.reads).await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("key")?,
+                    Failures {
+                        count: row.try_get("count")?,
+                        window_start: row.try_get("window_start")?,
+                    },
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
     }
 
     async fn add_failure(&self, keys: &[String], now: i64, window: i64) -> StoreResult<()> {
