@@ -6,9 +6,11 @@
 //! ([`Store::rotate_refresh`]), and revocation is visible to the next read on
 //! any node (nothing is cached above this layer).
 
+mod postgres;
 mod records;
 mod sqlite;
 
+pub use postgres::PostgresStore;
 pub use records::*;
 pub use sqlite::SqliteStore;
 
@@ -125,6 +127,13 @@ pub async fn open(database_url: &str, max_connections: u32) -> anyhow::Result<Sh
     if database_url.starts_with("sqlite:") {
         Ok(Arc::new(
             SqliteStore::open(database_url, max_connections).await?,
+        ))
+    } else if ["postgres://", "postgresql://"]
+        .iter()
+        .any(|scheme| database_url.starts_with(scheme))
+    {
+        Ok(Arc::new(
+            PostgresStore::open(database_url, max_connections).await?,
         ))
     } else {
         anyhow::bail!(

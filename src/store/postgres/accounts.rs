@@ -1,0 +1,302 @@
+//! Users, clients, browser sessions, brute-force counters and the example
+//! resource API: rows written by one statement each, or one transaction.
+
+use crate::store::*;
+use sqlx::postgres::{PgPool, PgRow};
+use sqlx::Row;
+
+fn user_from_row(row: PgRow) -> Result<User, sqlx::Error> {
+    Ok(User {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        password_hash: row.try_get("password_hash")?,
+    })
+}
+
+fn words(value: &str) -> Vec<String> {
+    value.split_whitespace().map(str::to_owned).collect()
+}
+
+fn client_from_row(row: PgRow) -> Result<Client, sqlx::Error> {
+    let redirect_uris: String = row.try_get("redirect_uris")?;
+    Ok(Client {
+        client_id: row.try_get("client_id")?,
+        client_name: row.try_get("client_name")?,
+        client_uri: row.try_get("client_uri")?,
+        secret_hash: row.try_get("secret_hash")?,
+        redirect_uris: serde_json::from_str(&redirect_uris)
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        grant_types: words(row.try_get("grant_types")?),
+        response_types: words(row.try_get("response_types")?),
+        scope: row.try_get("scope")?,
+        token_endpoint_auth_method: row.try_get("token_endpoint_auth_method")?,
+        owner_id: row.try_get("owner_id")?,
+        client_id_issued_at: row.try_get("client_id_issued_at")?,
+        client_secret_expires_at: row.try_get("client_secret_expires_at")?,
+    })
+}
+
+fn restaurant_from_row(row: PgRow) -> Result<Restaurant, sqlx::Error> {
+    Ok(Restaurant {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        address: row.try_get("address")?,
+        opening_hours: row.try_get("opening_hours")?,
+    })
+}
+
+pub async fn create_user(
+    pool: &PgPool,
+    username: &str,
+    password_hash: &str,
+) -> Result<User, sqlx::Error> {
+    let row = sqlx::query(
+        "INSERT INTO users (username, password_hash, created_at) VALUES ($1, $2, $3)
+         RETURNING id, username, password_hash",
+    )
+    .bind(username)
+    .bind(password_hash)
+    .bind(crate::time::now())
+    .fetch_one(pool)
+    .await?;
+    user_from_row(row)
+}
+
+pub async fn user_by_name(pool: &PgPool, username: &str) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query("SELECT id, username, password_hash FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_optional(pool)
+        .await?
+        .map(user_from_row)
+        .transpose()
+}
+
+pub async fn user_by_id(pool: &PgPool, id: i64) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query("SELECT id, username, password_hash FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .map(user_from_row)
+        .transpose()
+}
+
+pub async fn list_users(pool: &PgPool) -> Result<Vec<User>, sqlx::Error> {
+    sqlx::query("SELECT id, username, password_hash FROM users ORDER BY id")
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(user_from_row)
+        .collect()
+}
+
+pub async fn create_client(pool: &PgPool, client: &Client) -> Result<(), sqlx::Error> {
+    let redirect_uris = serde_json::to_string(&client.redirect_uris)
+        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query(
+        "INSERT INTO clients (client_id, client_name, client_uri, secret_hash,
+            redirect_uris, grant_types, response_types, scope,
+            token_endpoint_auth_method, owner_id, client_id_issued_at,
+            client_secret_expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(&client.client_id)
+    .bind(&client.client_name)
+    .bind(&client.client_uri)
+    .bind(&client.secret_hash)
+    .bind(&redirect_uris)
+    .bind(client.grant_types.join(" "))
+    .bind(client.response_types.join(" "))
+    .bind(&client.scope)
+    .bind(&client.token_endpoint_auth_method)
+    .bind(client.owner_id)
+    .bind(client.client_id_issued_at)
+    .bind(client.client_secret_expires_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn client(pool: &PgPool, client_id: &str) -> Result<Option<Client>, sqlx::Error> {
+    sqlx::query("SELECT * FROM clients WHERE client_id = $1")
+        .bind(client_id)
+        .fetch_optional(pool)
+        .await?
+        .map(client_from_row)
+        .transpose()
+}
+
+pub async fn list_clients(pool: &PgPool, owner: Option<i64>) -> Result<Vec<Client>, sqlx::Error> {
+    sqlx::query(
+        "SELECT * FROM clients WHERE $1::bigint IS NULL OR owner_id = $1
+         ORDER BY client_id_issued_at, client_id",
+    )
+    .bind(owner)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(client_from_row)
+    .collect()
+}
+
+pub async fn delete_client(
+    pool: &PgPool,
+    client_id: &str,
+    owner: Option<i64>,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let deleted = sqlx::query(
+        "DELETE FROM clients WHERE client_id = $1 AND ($2::bigint IS NULL OR owner_id = $2)",
+    )
+    .bind(client_id)
+    .bind(owner)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if deleted == 0 {
+        return Ok(false);
+    }
+    for statement in [
+        "DELETE FROM tokens WHERE grant_id IN (SELECT id FROM grants WHERE client_id = $1)",
+        "DELETE FROM grants WHERE client_id = $1",
+        "DELETE FROM codes WHERE client_id = $1",
+    ] {
+        sqlx::query(statement)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+pub async fn create_session(pool: &PgPool, session: &NewSession) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO sessions (hash, user_id, created_at, expires_at)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&session.hash.0[..])
+    .bind(session.user_id)
+    .bind(session.created_at)
+    .bind(session.expires_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn session(pool: &PgPool, hash: &TokenHash) -> Result<Option<Session>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT s.user_id, u.username, s.created_at, s.expires_at
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.hash = $1",
+    )
+    .bind(&hash.0[..])
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(Session {
+        user_id: row.try_get("user_id")?,
+        username: row.try_get("username")?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+    }))
+}
+
+pub async fn delete_session(pool: &PgPool, hash: &TokenHash) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE hash = $1")
+        .bind(&hash.0[..])
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn failures(
+    pool: &PgPool,
+    keys: &[String],
+    now: i64,
+    window: i64,
+) -> Result<Vec<(String, Failures)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT key, count, window_start FROM failed_attempts
+         WHERE window_start > $1 AND key = ANY($2)",
+    )
+    .bind(now - window)
+    .bind(keys)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            let failures = Failures {
+                count: row.try_get("count")?,
+                window_start: row.try_get("window_start")?,
+            };
+            Ok((row.try_get("key")?, failures))
+        })
+        .collect()
+}
+
+pub async fn add_failure(
+    pool: &PgPool,
+    keys: &[String],
+    now: i64,
+    window: i64,
+) -> Result<(), sqlx::Error> {
+    // One statement over the keys in sorted order: two requests
+    // counting against the same keys lock them in the same order, so
+    // they cannot deadlock. DISTINCT because an upsert may not touch
+    // a row twice.
+    sqlx::query(
+        "INSERT INTO failed_attempts AS f (key, window_start, count)
+         SELECT DISTINCT key, $2::bigint, 1 FROM UNNEST($1::text[]) AS k(key) ORDER BY key
+         ON CONFLICT (key) DO UPDATE SET
+           count = CASE WHEN f.window_start <= $2 - $3 THEN 1 ELSE f.count + 1 END,
+           window_start = CASE WHEN f.window_start <= $2 - $3 THEN $2
+                               ELSE f.window_start END",
+    )
+    .bind(keys)
+    .bind(now)
+    .bind(window)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn restaurants(pool: &PgPool) -> Result<Vec<Restaurant>, sqlx::Error> {
+    sqlx::query("SELECT * FROM restaurants ORDER BY id")
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(restaurant_from_row)
+        .collect()
+}
+
+pub async fn update_restaurant(
+    pool: &PgPool,
+    id: i64,
+    patch: &RestaurantPatch,
+) -> Result<Option<Restaurant>, sqlx::Error> {
+    sqlx::query(
+        "UPDATE restaurants SET name = COALESCE($1, name),
+            address = COALESCE($2, address), opening_hours = COALESCE($3, opening_hours)
+         WHERE id = $4 RETURNING *",
+    )
+    .bind(&patch.name)
+    .bind(&patch.address)
+    .bind(&patch.opening_hours)
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .map(restaurant_from_row)
+    .transpose()
+}
+
+pub async fn ensure_restaurant(pool: &PgPool, restaurant: &Restaurant) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO restaurants (name, address, opening_hours) VALUES ($1, $2, $3)
+         ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(&restaurant.name)
+    .bind(&restaurant.address)
+    .bind(&restaurant.opening_hours)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
