@@ -14,6 +14,7 @@ mod introspect;
 mod metadata;
 mod multinode;
 mod nginx;
+mod races;
 mod refresh;
 mod resources;
 mod revoke;
