@@ -14,6 +14,7 @@ mod introspect;
 mod metadata;
 mod multinode;
 mod nginx;
+mod postgres_outage;
 mod races;
 mod refresh;
 mod resources;
