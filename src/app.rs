@@ -41,7 +41,7 @@ impl App {
         let purge_interval = Duration::from_secs(config.purge_interval.max(1));
         let provider = Provider::new(store.clone(), settings);
         Ok(App {
-            router: http::router(AppState::new(provider, config)),
+            router: http::router(AppState::new(provider, config)?),
             store,
             purge_interval,
         })

@@ -5,6 +5,7 @@ pub mod error;
 pub mod extract;
 mod introspect;
 mod metadata;
+pub mod pages;
 mod resources;
 mod revoke;
 mod token;
@@ -26,18 +27,25 @@ use tower_http::trace::TraceLayer;
 /// Longest a request may take, body included: a slow client is cut off.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What every handler shares: the protocol core and the configuration.
+/// What every handler shares: the protocol core, the configuration and the
+/// page templates.
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 
 pub struct Shared {
     pub provider: Provider,
     pub config: Config,
+    pub templates: pages::Templates,
 }
 
 impl AppState {
-    pub fn new(provider: Provider, config: Config) -> Self {
-        AppState(Arc::new(Shared { provider, config }))
+    pub fn new(provider: Provider, config: Config) -> anyhow::Result<Self> {
+        let templates = pages::Templates::load()?;
+        Ok(AppState(Arc::new(Shared {
+            provider,
+            config,
+            templates,
+        })))
     }
 }
 
@@ -65,6 +73,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/restaurants", get(resources::list_restaurants))
         .route("/api/restaurants/{id}", patch(resources::update_restaurant))
         .route("/healthz", get(healthz))
+        .route("/static/style.css", get(pages::stylesheet))
+        .merge(pages::secure_headers(
+            Router::new()
+                .route("/", get(pages::clients::home))
+                .route("/login", post(pages::session::login))
+                .route("/logout", post(pages::session::logout))
+                .route("/clients", post(pages::clients::create))
+                .route("/clients/delete", post(pages::clients::delete)),
+        ))
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))

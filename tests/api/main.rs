@@ -9,6 +9,7 @@ mod bad_input;
 mod cli;
 mod introspect;
 mod metadata;
+mod pages;
 mod refresh;
 mod resources;
 mod revoke;

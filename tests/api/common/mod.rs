@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
+
 use portcullis::app::App;
 use portcullis::config::Config;
 use serde_json::Value;
@@ -218,7 +220,9 @@ impl TestServer {
     }
 
     pub async fn introspect(&self, token: &str) -> Value {
-        let response = self.post_form("/oauth/introspect", &[("token", token)]).await;
+        let response = self
+            .post_form("/oauth/introspect", &[("token", token)])
+            .await;
         assert_eq!(response.status(), 200);
         response.json().await.expect("JSON")
     }
