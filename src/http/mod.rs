@@ -1,6 +1,7 @@
 //! The HTTP layer: thin handlers that decode the wire, call the protocol
 //! core and render its answer. One file per endpoint.
 
+mod authorize;
 pub mod error;
 pub mod extract;
 mod introspect;
@@ -80,7 +81,8 @@ pub fn router(state: AppState) -> Router {
                 .route("/login", post(pages::session::login))
                 .route("/logout", post(pages::session::logout))
                 .route("/clients", post(pages::clients::create))
-                .route("/clients/delete", post(pages::clients::delete)),
+                .route("/clients/delete", post(pages::clients::delete))
+                .route("/oauth/authorize", get(authorize::get).post(authorize::post)),
         ))
         .fallback(not_found)
         .with_state(state)

@@ -5,6 +5,7 @@
 #[macro_use]
 mod common;
 
+mod authorize;
 mod bad_input;
 mod cli;
 mod introspect;

@@ -22,7 +22,7 @@ use std::borrow::Cow;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Every template, embedded so that the binary needs no files at run time.
-const TEMPLATES: [(&str, &str); 7] = [
+const TEMPLATES: [(&str, &str); 8] = [
     ("base.html", include_str!("../../../templates/base.html")),
     (
         "hidden_fields.html",
@@ -30,6 +30,10 @@ const TEMPLATES: [(&str, &str); 7] = [
     ),
     ("error.html", include_str!("../../../templates/error.html")),
     ("login.html", include_str!("../../../templates/login.html")),
+    (
+        "consent.html",
+        include_str!("../../../templates/consent.html"),
+    ),
     (
         "clients.html",
         include_str!("../../../templates/clients.html"),
@@ -259,6 +263,10 @@ mod tests {
         for (name, context) in [
             ("error.html", context! { heading => "h", message => "m" }),
             ("login.html", context! { action => "/login" }),
+            (
+                "consent.html",
+                context! { client, scopes => ["profile"], destination => "https://app.example/cb" },
+            ),
             (
                 "clients.html",
                 context! { clients => std::slice::from_ref(&client), form, grant_types => ["implicit"],
