@@ -92,7 +92,13 @@ impl Browser {
     /// Sends the authorization request `query`, signs in as mike and
     /// answers the consent page with `confirm`; returns that answer.
     pub async fn authorize(&self, query: &[(&str, &str)], confirm: &str) -> reqwest::Response {
-        let login = self.page(&authorize_path(query)).await;
+        self.authorize_at(&authorize_path(query), confirm).await
+    }
+
+    /// [`Browser::authorize`] for a request already built into a path
+    /// (`/oauth/authorize?…`), as a client library builds it.
+    pub async fn authorize_at(&self, path: &str, confirm: &str) -> reqwest::Response {
+        let login = self.page(path).await;
         assert_eq!(login.status, 200, "login page: {}", login.html);
         let form = login
             .form("/oauth/authorize")
