@@ -14,6 +14,7 @@ backend_tests! {
     approval_redirects_with_code_state_and_iss,
     denial_redirects_with_access_denied_and_state,
     confirm_true_approves,
+    signed_in_user_is_asked_again_without_signing_in_again,
     unknown_client_gets_an_error_page_not_a_redirect,
     unregistered_redirect_uri_gets_an_error_page_not_a_redirect,
     missing_response_type_redirects_with_invalid_request,
@@ -96,6 +97,29 @@ async fn confirm_true_approves(backend: Backend) {
             "{confirm}"
         );
     }
+}
+
+// The session lives in the store and spans requests, but every
+// authorization request is put to the user (RFC 6749 §10.2: no silent
+// approval of a client's request).
+async fn signed_in_user_is_asked_again_without_signing_in_again(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let browser = Browser::new(&server);
+    browser.code(&code_request("profile", "first")).await;
+    let page = browser
+        .page(&authorize_path(&code_request("email", "second")))
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(!page.html.contains(r#"name="password""#), "no login form");
+    let form = page.form("/oauth/authorize");
+    assert_eq!(form.get("state"), Some("second"));
+    let answer = browser.submit(&form.set("confirm", "yes")).await;
+    let params = query_of(&location(&answer));
+    assert_eq!(params["state"], "second");
+    assert_eq!(
+        exchange(&server, &params["code"], &[]).await["scope"],
+        "email"
+    );
 }
 
 fn assert_error_page(page: &Page, words: &str) {
