@@ -45,7 +45,7 @@ impl App {
         let header_timeout = Duration::from_secs(config.header_timeout);
         let provider = Provider::new(store.clone(), settings);
         Ok(App {
-            router: http::router(AppState::new(provider, config)),
+            router: http::router(AppState::new(provider, config)?),
             store,
             purge_interval,
             header_timeout,

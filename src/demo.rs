@@ -1,7 +1,16 @@
 //! The demo data of SPEC §1, created idempotently by `serve --demo`.
 
 use crate::crypto;
-use crate::store::{Client, Restaurant, Store};
+use crate::store::{Client, Restaurant, Store, StoreError, StoreResult};
+
+/// Another node seeding the same empty database at the same moment wins
+/// the insert; that is as good as having seeded it here.
+fn seeded(result: StoreResult<impl Sized>) -> StoreResult<()> {
+    match result {
+        Ok(_) | Err(StoreError::Conflict) => Ok(()),
+        Err(error) => Err(error),
+    }
+}
 
 pub const DEMO_CLIENT_ID: &str = "mike_id";
 pub const DEMO_CLIENT_SECRET: &str = "mike_secret";
@@ -9,37 +18,39 @@ pub const DEMO_CLIENT_SECRET: &str = "mike_secret";
 pub async fn seed(store: &dyn Store) -> anyhow::Result<()> {
     if store.user_by_name("mike").await?.is_none() {
         let hash = crypto::hash_password("pass".into()).await?;
-        store.create_user("mike", &hash).await?;
+        seeded(store.create_user("mike", &hash).await)?;
     }
     if store.client(DEMO_CLIENT_ID).await?.is_none() {
         // A secret a person chose: Argon2id, not SHA-256 (SPEC §6).
         let secret_hash = crypto::hash_password(DEMO_CLIENT_SECRET.into()).await?;
-        store
-            .create_client(&Client {
-                client_id: DEMO_CLIENT_ID.into(),
-                client_name: "mike".into(),
-                client_uri: None,
-                secret_hash: Some(secret_hash),
-                redirect_uris: vec![
-                    "http://localhost:9000/api/me".into(),
-                    "http://127.0.0.1:8765/callback".into(),
-                ],
-                grant_types: [
-                    "authorization_code",
-                    "password",
-                    "client_credentials",
-                    "refresh_token",
-                ]
-                .map(String::from)
-                .to_vec(),
-                response_types: vec!["code".into()],
-                scope: "all profile email restaurants:read restaurants:write".into(),
-                token_endpoint_auth_method: "client_secret_basic".into(),
-                owner_id: None,
-                client_id_issued_at: crate::time::now(),
-                client_secret_expires_at: 0,
-            })
-            .await?;
+        seeded(
+            store
+                .create_client(&Client {
+                    client_id: DEMO_CLIENT_ID.into(),
+                    client_name: "mike".into(),
+                    client_uri: None,
+                    secret_hash: Some(secret_hash),
+                    redirect_uris: vec![
+                        "http://localhost:9000/api/me".into(),
+                        "http://127.0.0.1:8765/callback".into(),
+                    ],
+                    grant_types: [
+                        "authorization_code",
+                        "password",
+                        "client_credentials",
+                        "refresh_token",
+                    ]
+                    .map(String::from)
+                    .to_vec(),
+                    response_types: vec!["code".into()],
+                    scope: "all profile email restaurants:read restaurants:write".into(),
+                    token_endpoint_auth_method: "client_secret_basic".into(),
+                    owner_id: None,
+                    client_id_issued_at: crate::time::now(),
+                    client_secret_expires_at: 0,
+                })
+                .await,
+        )?;
     }
     for (name, address, opening_hours) in [
         (

@@ -1,10 +1,12 @@
 //! The HTTP layer: thin handlers that decode the wire, call the protocol
 //! core and render its answer. One file per endpoint.
 
+mod authorize;
 pub mod error;
 pub mod extract;
 mod introspect;
 mod metadata;
+pub mod pages;
 mod resources;
 mod revoke;
 pub mod throttle;
@@ -25,7 +27,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-/// What every handler shares: the protocol core and the configuration.
+/// What every handler shares: the protocol core, the brute-force limiter,
+/// the configuration and the page templates.
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 
@@ -33,10 +36,12 @@ pub struct Shared {
     pub provider: Provider,
     pub limiter: Limiter,
     pub config: Config,
+    pub templates: pages::Templates,
 }
 
 impl AppState {
-    pub fn new(provider: Provider, config: Config) -> Self {
+    pub fn new(provider: Provider, config: Config) -> anyhow::Result<Self> {
+        let templates = pages::Templates::load()?;
         let limiter = Limiter::new(
             provider.store.clone(),
             LimitSettings {
@@ -45,11 +50,12 @@ impl AppState {
                 window: config.rate_limit_window,
             },
         );
-        AppState(Arc::new(Shared {
+        Ok(AppState(Arc::new(Shared {
             provider,
             limiter,
             config,
-        }))
+            templates,
+        })))
     }
 }
 
@@ -78,6 +84,16 @@ pub fn router(state: AppState) -> Router {
         .route("/api/restaurants", get(resources::list_restaurants))
         .route("/api/restaurants/{id}", patch(resources::update_restaurant))
         .route("/healthz", get(healthz))
+        .route("/static/style.css", get(pages::stylesheet))
+        .merge(pages::secure_headers(
+            Router::new()
+                .route("/", get(pages::clients::home))
+                .route("/login", post(pages::session::login))
+                .route("/logout", post(pages::session::logout))
+                .route("/clients", post(pages::clients::create))
+                .route("/clients/delete", post(pages::clients::delete))
+                .route("/oauth/authorize", get(authorize::get).post(authorize::post)),
+        ))
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))

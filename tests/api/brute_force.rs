@@ -139,3 +139,29 @@ backend_tests! {
     limit_lifts_when_the_window_closes,
     limits_can_be_turned_off,
 }
+
+// SPEC §7: the sign-in page shares the password grant's limits and answers
+// an HTML page with 429 and Retry-After.
+async fn failed_page_sign_ins_are_limited_too(backend: Backend) {
+    let server = TestServer::start_with(backend, limits).await;
+    let browser = crate::common::browser::Browser::new(&server);
+    for _ in 0..3 {
+        let page = browser.sign_in("mike", "guess").await;
+        assert_eq!(page.status(), 200);
+    }
+    let page = browser.sign_in("mike", "pass").await;
+    assert_eq!(page.status(), 429);
+    assert!(page.headers().contains_key("retry-after"));
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    // And the password grant sees the same count.
+    let r = password_grant_from(&server, "198.51.100.3", "mike", "pass").await;
+    assert_throttled(r, 60).await;
+}
+
+mod pages {
+    use super::*;
+    backend_tests! { failed_page_sign_ins_are_limited_too }
+}

@@ -5,6 +5,7 @@
 #[macro_use]
 mod common;
 
+mod authorize;
 mod bad_input;
 mod brute_force;
 mod cli;
@@ -14,6 +15,7 @@ mod introspect;
 mod metadata;
 mod multinode;
 mod nginx;
+mod pages;
 mod postgres_outage;
 mod races;
 mod refresh;

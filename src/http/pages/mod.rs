@@ -1,0 +1,311 @@
+//! The browser side (SPEC §5): server-rendered pages and what they share
+//! with the authorization endpoint's login and consent pages: templates
+//! compiled into the binary, the browser's cookies, CSRF and the security
+//! headers. Handlers decide an [`Answer`] or a [`PageError`];
+//! [`Browser::respond`] turns either into HTML or a redirect.
+
+mod browser;
+pub mod clients;
+pub mod session;
+
+pub use browser::Browser;
+
+use super::extract::{self, BodyError};
+use super::AppState;
+use crate::oauth::{OAuthError, Params};
+use crate::store::StoreError;
+use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Router;
+use minijinja::{context, Environment, UndefinedBehavior, Value};
+use std::borrow::Cow;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// Every template, embedded so that the binary needs no files at run time.
+const TEMPLATES: [(&str, &str); 8] = [
+    ("base.html", include_str!("../../../templates/base.html")),
+    (
+        "hidden_fields.html",
+        include_str!("../../../templates/hidden_fields.html"),
+    ),
+    ("error.html", include_str!("../../../templates/error.html")),
+    ("login.html", include_str!("../../../templates/login.html")),
+    (
+        "consent.html",
+        include_str!("../../../templates/consent.html"),
+    ),
+    (
+        "clients.html",
+        include_str!("../../../templates/clients.html"),
+    ),
+    (
+        "client_details.html",
+        include_str!("../../../templates/client_details.html"),
+    ),
+    (
+        "client_created.html",
+        include_str!("../../../templates/client_created.html"),
+    ),
+];
+
+const STYLESHEET: &str = include_str!("../../../static/style.css");
+
+/// The compiled templates. `.html` names are autoescaped, so request values
+/// can be shown as they are.
+pub struct Templates(Environment<'static>);
+
+impl Templates {
+    /// Compiles every template; a syntax error stops the server at start.
+    pub fn load() -> Result<Self, minijinja::Error> {
+        let mut env = Environment::new();
+        // A misspelt variable fails the render instead of printing nothing.
+        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)?;
+        }
+        Ok(Templates(env))
+    }
+
+    fn render(&self, name: &str, context: Value) -> Result<String, minijinja::Error> {
+        self.0.get_template(name)?.render(context)
+    }
+}
+
+/// What a page handler decided.
+#[derive(Debug)]
+pub enum Answer {
+    Page {
+        status: StatusCode,
+        template: &'static str,
+        context: Value,
+    },
+    Redirect {
+        status: StatusCode,
+        location: String,
+    },
+}
+
+impl Answer {
+    pub fn page(template: &'static str, context: Value) -> Self {
+        Answer::Page {
+            status: StatusCode::OK,
+            template,
+            context,
+        }
+    }
+
+    pub fn with_status(self, status: StatusCode) -> Self {
+        match self {
+            Answer::Page {
+                template, context, ..
+            } => Answer::Page {
+                status,
+                template,
+                context,
+            },
+            redirect => redirect,
+        }
+    }
+
+    /// The answer to a form POST: the browser follows it with a GET and
+    /// does not resend the form (RFC 9110 §15.4.4; RFC 9700 §4.12 for
+    /// redirects to clients).
+    pub fn see_other(location: impl Into<String>) -> Self {
+        Answer::Redirect {
+            status: StatusCode::SEE_OTHER,
+            location: location.into(),
+        }
+    }
+}
+
+/// Why a page request failed, shown on an error page; never a redirect.
+#[derive(Debug)]
+pub struct PageError {
+    status: StatusCode,
+    message: Cow<'static, str>,
+    /// Seconds, for a 429 (SPEC §7).
+    retry_after: Option<u64>,
+}
+
+impl PageError {
+    pub fn new(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Self {
+        PageError {
+            status,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// Too many failed sign-ins for this user or address.
+    pub fn throttled(throttled: crate::limits::Throttled) -> Self {
+        PageError {
+            retry_after: Some(throttled.retry_after),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "Too many failed sign-ins. Try again in {} seconds.",
+                    throttled.retry_after
+                ),
+            )
+        }
+    }
+
+    pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    fn heading(&self) -> &'static str {
+        match self.status {
+            StatusCode::FORBIDDEN => "Request refused",
+            StatusCode::NOT_FOUND => "Not found",
+            StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
+            status if status.is_server_error() => "Temporarily unavailable",
+            _ => "Invalid request",
+        }
+    }
+}
+
+impl From<OAuthError> for PageError {
+    fn from(error: OAuthError) -> Self {
+        let status = StatusCode::from_u16(error.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        PageError::new(status, error.description)
+    }
+}
+
+/// A database fault: 503 when it may pass, 500 otherwise (logged by the
+/// conversion to [`OAuthError`]).
+impl From<StoreError> for PageError {
+    fn from(error: StoreError) -> Self {
+        OAuthError::from(error).into()
+    }
+}
+
+impl From<BodyError> for PageError {
+    fn from(error: BodyError) -> Self {
+        match error {
+            BodyError::TooLarge => PageError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The form is larger than 64 KiB.",
+            ),
+            BodyError::Invalid(error) => error.into(),
+        }
+    }
+}
+
+/// The parameters of a query string, as strictly decoded as a form body
+/// (RFC 6749 §3.1: UTF-8, no repeated parameters).
+pub fn query_params(uri: &Uri) -> Result<Params, PageError> {
+    let pairs = extract::parse_urlencoded(uri.query().unwrap_or("").as_bytes())?;
+    Ok(Params::from_pairs(pairs)?)
+}
+
+/// Renders a template; a template bug is a 500 page, never a panic.
+fn render(state: &AppState, status: StatusCode, template: &str, context: Value) -> Response {
+    match state.templates.render(template, context) {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(error) => {
+            tracing::error!(%error, template, "template failed to render");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+fn render_error(state: &AppState, error: &PageError, common: Value) -> Response {
+    let context = context! {
+        heading => error.heading(),
+        message => error.message,
+        ..common
+    };
+    let mut response = render(state, error.status, "error.html", context);
+    if let Some(seconds) = error.retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
+}
+
+fn redirect(status: StatusCode, location: &str) -> Result<Response, PageError> {
+    let location = HeaderValue::try_from(location)
+        .map_err(|_| PageError::bad_request("The address to go to next is not valid."))?;
+    Ok((status, [(header::LOCATION, location)]).into_response())
+}
+
+/// The headers of every page and of the authorization endpoint's answers.
+pub fn secure_headers(pages: Router<AppState>) -> Router<AppState> {
+    let set =
+        |name, value| SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value));
+    pages
+        // Login and consent must not be framed (clickjacking, RFC 6749
+        // §10.13), and no script runs but ours (there is none). No
+        // form-action: browsers apply it to the redirect to the client.
+        .layer(set(
+            header::CONTENT_SECURITY_POLICY,
+            "frame-ancestors 'none'; default-src 'self'",
+        ))
+        .layer(set(header::X_FRAME_OPTIONS, "DENY"))
+        // Answers and pages carry codes, tokens and state in their URLs:
+        // none of it may leak to other sites (RFC 9700 §4.2.4).
+        .layer(set(header::REFERRER_POLICY, "no-referrer"))
+        // Pages show CSRF tokens, client secrets and authorization requests.
+        .layer(set(header::CACHE_CONTROL, "no-store"))
+}
+
+/// GET /static/style.css
+pub async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_renders_with_a_minimal_context() {
+        let templates = Templates::load().unwrap();
+        let client = context! {
+            client_id => "id", client_name => "<app>", client_uri => "https://app.example",
+            grant_types => ["authorization_code"], response_types => ["code"],
+            redirect_uris => ["https://app.example/cb"], scope => "profile",
+            token_endpoint_auth_method => "client_secret_basic",
+            client_id_issued_at => 1, client_secret_expires_at => 0,
+        };
+        let form = context! {
+            client_name => "", client_uri => "", grant_types => ["authorization_code"],
+            redirect_uris => "", response_types => Vec::<String>::new(), scope => "",
+            token_endpoint_auth_method => "client_secret_basic",
+        };
+        let common = context! { csrf_token => "t", user => "mike", fields => [("a", "b")] };
+        for (name, context) in [
+            ("error.html", context! { heading => "h", message => "m" }),
+            ("login.html", context! { action => "/login" }),
+            (
+                "consent.html",
+                context! { client, scopes => ["profile"], destination => "https://app.example/cb" },
+            ),
+            (
+                "clients.html",
+                context! { clients => std::slice::from_ref(&client), form, grant_types => ["implicit"],
+                response_types => ["code"], auth_methods => ["none"] },
+            ),
+            (
+                "client_created.html",
+                context! { client, client_secret => "s" },
+            ),
+        ] {
+            let html = templates
+                .render(name, context! { ..context, ..common.clone() })
+                .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+            assert!(html.contains("<h1>"), "{name} has a heading");
+            assert!(!html.contains("<app>"), "{name} escapes values");
+        }
+    }
+}
