@@ -67,12 +67,60 @@ async fn revocation_at_one_node_is_seen_by_all(backend: Backend) {
     );
 }
 
+// Sign in at A, consent at B, exchange the code at C: the session and the
+// code live in the shared database.
+async fn browser_flow_can_cross_nodes(backend: Backend) {
+    use crate::common::browser::{self, Browser, Page};
+    let database = backend.fresh_database().await;
+    let a = Node::start(&database.url, &[]).await;
+    let b = Node::start(&database.url, &[]).await;
+    let c = Node::start(&database.url, &[]).await;
+    let mut browser = Browser::at(&a.base);
+    let query = browser::code_request("profile", "xyz");
+    let login = browser.page(&browser::authorize_path(&query)).await;
+    let form = login
+        .form("/oauth/authorize")
+        .set("username", "mike")
+        .set("password", "pass");
+    let consent = Page::read(browser.submit(&form).await).await;
+    browser.switch_to(&b.base);
+    let approved = browser
+        .submit(&consent.form("/oauth/authorize").set("confirm", "yes"))
+        .await;
+    let location = browser::location(&approved);
+    let params = browser::query_of(&location);
+    assert_eq!(params["state"], "xyz");
+    let tokens = post(
+        &c,
+        "/oauth/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &params["code"]),
+            ("redirect_uri", browser::REDIRECT_URI),
+        ],
+    )
+    .await;
+    assert_eq!(tokens["scope"], "profile", "{tokens}");
+    let access = str_field(&tokens, "access_token");
+    assert_eq!(
+        post(&a, "/oauth/introspect", &[("token", access)]).await["username"],
+        "mike"
+    );
+}
+
 // Multi-node only makes sense on a shared server database.
 mod postgres {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn revocation_at_one_node_is_seen_by_all() {
         if let Some(backend) = crate::common::Backend::postgres() {
             super::revocation_at_one_node_is_seen_by_all(backend).await
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn browser_flow_can_cross_nodes() {
+        if let Some(backend) = crate::common::Backend::postgres() {
+            super::browser_flow_can_cross_nodes(backend).await
         }
     }
 }

@@ -34,6 +34,11 @@ pub struct Form {
 
 impl Browser {
     pub fn new(server: &TestServer) -> Browser {
+        Self::at(&server.base)
+    }
+
+    /// A browser talking to the server at `base`.
+    pub fn at(base: &str) -> Browser {
         let cookies = Arc::new(Jar::default());
         Browser {
             http: reqwest::Client::builder()
@@ -42,8 +47,14 @@ impl Browser {
                 .build()
                 .expect("client"),
             cookies,
-            base: server.base.clone(),
+            base: base.to_owned(),
         }
+    }
+
+    /// Sends the next requests to another node; cookies stay (they are
+    /// per host, not per port), as a load balancer would do.
+    pub fn switch_to(&mut self, base: &str) {
+        self.base = base.to_owned();
     }
 
     pub fn url(&self, path: &str) -> String {
