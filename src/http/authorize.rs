@@ -102,6 +102,7 @@ fn request_params(all: &Params) -> Result<Params, PageError> {
 fn rejected(error: AuthorizeError, redirect_status: StatusCode) -> Result<Answer, PageError> {
     match error {
         AuthorizeError::NoRedirect(message) => Err(PageError::bad_request(message)),
+        AuthorizeError::Server(error) => Err(error.into()),
         AuthorizeError::Redirect { location } => Ok(Answer::Redirect {
             status: redirect_status,
             location,

@@ -33,6 +33,9 @@ pub enum AuthorizeError {
     NoRedirect(String),
     /// Reported to the client at its redirect URI (§4.1.2.1).
     Redirect { location: String },
+    /// The store failed before the client was known: a server fault (503 or
+    /// 500), not the user's mistake.
+    Server(OAuthError),
 }
 
 pub async fn validate(
@@ -46,7 +49,7 @@ pub async fn validate(
         .store
         .client(client_id)
         .await
-        .map_err(|e| AuthorizeError::NoRedirect(OAuthError::from(e).description.into_owned()))?
+        .map_err(|e| AuthorizeError::Server(e.into()))?
         .ok_or_else(|| AuthorizeError::NoRedirect("This client is not registered.".into()))?;
     let redirect_uri = match params.get("redirect_uri") {
         // §3.1.2.3 with RFC 9700 §4.1.3: exact string comparison.

@@ -61,7 +61,11 @@ pub fn register(metadata: ClientMetadata, owner_id: Option<i64>) -> Result<Regis
         ));
     }
     if let Some(uri) = &metadata.client_uri {
-        Url::parse(uri).map_err(|_| metadata_error("client_uri must be an absolute URL"))?;
+        // Shown to users as a link on the consent page: web pages only.
+        let web = Url::parse(uri).is_ok_and(|u| u.scheme() == "https" || u.scheme() == "http");
+        if !web {
+            return Err(metadata_error("client_uri must be an http(s) URL"));
+        }
     }
     let mut grant_types = metadata.grant_types;
     if grant_types.is_empty() {
@@ -75,7 +79,13 @@ pub fn register(metadata: ClientMetadata, owner_id: Option<i64>) -> Result<Regis
             "unsupported grant type {unknown:?}"
         )));
     }
-    grant_types.dedup();
+    let mut distinct: Vec<String> = Vec::with_capacity(grant_types.len());
+    for grant in grant_types {
+        if !distinct.contains(&grant) {
+            distinct.push(grant);
+        }
+    }
+    let grant_types = distinct;
     // RFC 7591 §2.1: response types follow from the grant types.
     let response_types = if metadata.response_types.is_empty() {
         let mut implied = Vec::new();
@@ -200,6 +210,26 @@ mod tests {
         let mut m = metadata();
         m.redirect_uris.clear();
         assert!(register(m, None).is_err());
+    }
+
+    #[test]
+    fn client_uri_must_be_a_web_page() {
+        let mut m = metadata();
+        m.client_uri = Some("javascript:alert(1)".into());
+        assert!(register(m, None).is_err());
+    }
+
+    #[test]
+    fn repeated_grant_types_are_kept_once() {
+        let mut m = metadata();
+        m.grant_types = ["authorization_code", "refresh_token", "authorization_code"]
+            .map(String::from)
+            .to_vec();
+        let r = register(m, None).unwrap();
+        assert_eq!(
+            r.client.grant_types,
+            ["authorization_code", "refresh_token"]
+        );
     }
 
     #[test]
