@@ -73,7 +73,11 @@ async fn purge_periodically(store: SharedStore, every: Duration) {
     }
 }
 
-async fn accept_loop(
+/// Accepts connections on `listener` and serves `router` on each (HTTP/1.1
+/// and HTTP/2, header timeout, graceful shutdown) until `shutdown`
+/// completes. Public so that the benchmark's no-op ceiling
+/// (bench/noop_ceiling.rs) runs on exactly the same connection stack.
+pub async fn accept_loop(
     listener: TcpListener,
     router: Router,
     header_timeout: Duration,

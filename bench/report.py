@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""Turns a bench/run.sh result folder into docs/benchmarks.md.
+
+Usage: report.py RESULT_DIR OUTPUT.md
+
+Each figure is the median over the runs; each ratio is the median of the
+ratios taken run by run (server and ceiling measured back to back), so that
+the noise of a shared machine cancels as far as it can.
+"""
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+# (workload, what it is, floor as a ratio, what the ratio is against)
+WORKLOADS = [
+    ("client_credentials", "client_credentials issuance", 0.35, "ceiling"),
+    ("introspection", "introspection (RFC 7662)", 0.50, "ceiling"),
+    ("bearer_resource", "Bearer resource `GET /api/me`", 0.50, "ceiling"),
+    ("refresh", "refresh (rotation)", None, "ceiling"),
+    ("authorization_code", "authorization code exchange (PKCE)", None, "ceiling"),
+    ("password", "password grant (Argon2id user password)", 0.90, "argon2"),
+    ("client_credentials_argon2", "client_credentials, `mike_secret` (Argon2id client)", None, "argon2"),
+]
+POSTGRES_FLOORS = {"client_credentials": 0.15}
+RSS_FLOOR_KIB = 32 * 1024
+READY_FLOOR_MS = 100
+SCALE_DROP = 0.20
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def problems(run):
+    """Why a run is invalid, or an empty list."""
+    found = []
+    if run.get("requests", 0) == 0:
+        found.append(run.get("error", "no requests"))
+    for key, what in [("non2xx", "non-2xx"), ("mismatches", "wrong body"),
+                      ("socket_errors", "socket errors"), ("pool_exhausted", "pool exhausted")]:
+        if run.get(key):
+            found.append(f"{run[key]} {what}")
+    return found
+
+
+def fmt(value, digits=0, suffix=""):
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}{suffix}"
+
+
+def main(result_dir, output):
+    result_dir = Path(result_dir)
+    meta = json.loads((result_dir / "meta.json").read_text())
+    results = [json.loads(line) for line in (result_dir / "results.jsonl").read_text().splitlines() if line]
+
+    def runs(phase, server, workload):
+        return [r for r in results
+                if r.get("phase") == phase and r.get("server") == server and r.get("workload") == workload]
+
+    argon2 = {r["rep"]: r["per_second"] for r in results if r.get("workload") == "argon2_raw"}
+    lines = []
+    out = lines.append
+    out("# Benchmarks")
+    out("")
+    out("Produced by `bash bench/run.sh` (see the README's Benchmarks section); do not edit by hand.")
+    out("")
+    dirty = f" (plus {meta['dirty_files']} uncommitted changed files)" if meta["dirty_files"] else ""
+    out(f"- date: {meta['date']}; commit `{meta['commit']}`{dirty}")
+    out(f"- machine: {meta['cpu']}, {meta['nproc']} cores (shared with other work: load average "
+        f"{meta['loadavg_at_start']} at the start), Linux {meta['kernel']}")
+    out(f"- server pinned to core 0, {meta['wrk']} (1 thread) pinned to core 1; "
+        f"{meta['connections']} connections ({meta['argon2_connections']} for Argon2-bound workloads), "
+        f"{meta['duration_s']} s per run, {meta['runs']} runs, medians reported")
+    out("- SQLite durable: WAL with `synchronous=FULL`, every answer sent after its commit")
+    out("- ceiling: `bench/noop_ceiling.rs`, the same axum/hyper-util stack and runtime answering the "
+        "same paths with a fixed body, measured alternately with the server in the same run")
+    out("")
+
+    verdicts = []
+
+    def table(server, phase="main", floors=None):
+        out("| workload | req/s | p50 ms | p99 ms | peak RSS MiB | server CPU % | ceiling req/s | ratio | floor | verdict |")
+        out("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        peak_rss = 0
+        for workload, label, floor, against in WORKLOADS:
+            if floors is not None:
+                floor = floors.get(workload)
+            mine = runs(phase, server, workload)
+            if not mine:
+                continue
+            ceiling = {r["rep"]: r for r in runs(phase, "ceiling", workload)}
+            bad = [(r["rep"], problems(r)) for r in mine if problems(r)]
+            valid = [r for r in mine if not problems(r)]
+            ratios = []
+            for r in valid:
+                if against == "argon2":
+                    base = argon2.get(r["rep"])
+                else:
+                    c = ceiling.get(r["rep"])
+                    base = c["rps"] if c and not problems(c) else None
+                if base:
+                    ratios.append(r["rps"] / base)
+            ratio = median(ratios)
+            rss = max((r["peak_rss_kib"] for r in mine), default=0)
+            peak_rss = max(peak_rss, rss)
+            if bad:
+                verdict = "**INVALID** " + "; ".join(f"run {rep}: {', '.join(p)}" for rep, p in bad)
+            elif floor is None:
+                verdict = "reported"
+            else:
+                verdict = "pass" if ratio is not None and ratio >= floor else "**FAIL**"
+            if floor is not None or bad:
+                verdicts.append((f"{server} {label}", verdict))
+            against_label = "of Argon2id" if against == "argon2" else ""
+            out(f"| {label} | {fmt(median(r['rps'] for r in valid))} "
+                f"| {fmt(median(r['p50_ms'] for r in valid), 2)} | {fmt(median(r['p99_ms'] for r in valid), 2)} "
+                f"| {fmt(rss / 1024, 1)} | {fmt(median(r['server_cpu_pct'] for r in mine))} "
+                f"| {fmt(median(c['rps'] for c in ceiling.values()))} "
+                f"| {fmt(ratio, 3)} {against_label} | {'≥ ' + str(floor) if floor is not None else '–'} | {verdict} |")
+        return peak_rss
+
+    out("## SQLite")
+    out("")
+    sqlite_rss = table("sqlite")
+    out("")
+    raw = median(argon2.values())
+    out(f"Raw Argon2id verification on core 0, same parameters (`Argon2::default()`: m = 19 MiB, t = 2, p = 1), "
+        f"no server: {fmt(raw, 1)} verifications/s (median of {len(argon2)}). The password grant and the "
+        "`mike_secret` row are compared with it, not with the ceiling: their cost is the Argon2id hash by design.")
+    out("")
+    rss_verdict = "pass" if sqlite_rss and sqlite_rss <= RSS_FLOOR_KIB else "**FAIL**"
+    verdicts.append(("SQLite peak RSS under load ≤ 32 MiB", f"{rss_verdict} ({fmt(sqlite_rss / 1024, 1)} MiB)"))
+    ready = [r["ready_ms"] for r in results if r.get("phase") == "startup"]
+    ready_median = median(ready)
+    ready_verdict = "pass" if ready_median is not None and ready_median <= READY_FLOOR_MS else "**FAIL**"
+    verdicts.append(("ready to serve ≤ 100 ms on an existing database",
+                     f"{ready_verdict} (median {fmt(ready_median, 1)} ms of {len(ready)}, max {fmt(max(ready, default=None), 1)} ms)"))
+    out(f"Start-up on the existing database, from spawn to the first 200 from `/healthz`: "
+        f"median {fmt(ready_median, 1)} ms, runs: {', '.join(fmt(v, 1) for v in ready)} ms.")
+    out("")
+
+    out("## PostgreSQL")
+    out("")
+    pending = [r for r in results if r.get("phase") == "postgres"]
+    if pending:
+        reason = pending[0]["pending"].strip().splitlines()
+        out("Pending: this build has no PostgreSQL store yet, so there are no PostgreSQL figures. "
+            f"(`portcullis migrate` answered: `{reason[-1] if reason else 'nothing'}`.) The script runs the "
+            "same workloads on `postgres://postgres@127.0.0.1:5432/<fresh db>` as soon as the store exists.")
+        verdicts.append(("PostgreSQL client_credentials ≥ 0.15 of the ceiling", "pending (no PostgreSQL store)"))
+    else:
+        table("postgres", floors=POSTGRES_FLOORS)
+    out("")
+
+    out("## Scale: 10 million live tokens")
+    out("")
+    fill = [r for r in results if r.get("phase") == "scale_fill"]
+    if not fill:
+        out("Not run (`--quick` or `--no-scale`).")
+        verdicts.append(("scale run", "not run"))
+    else:
+        fill = fill[0]
+        out(f"{fill['tokens']:,} live access tokens, each in its own grant, inserted with one SQL statement "
+            f"({fill['seconds']} s; database {fill['db_bytes'] / 2**30:.2f} GiB), against a fresh empty store; "
+            "both servers running side by side and measured alternately. Introspection draws from 100,000 "
+            "tokens issued through the store, so its lookups land all over the table.")
+        out("")
+        out("| workload | empty req/s | full req/s | throughput change | empty p99 ms | full p99 ms | p99 change | full peak RSS MiB | verdict |")
+        out("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+        for workload in ("client_credentials", "introspection"):
+            empty = {r["rep"]: r for r in runs("scale", "empty", workload)}
+            full = {r["rep"]: r for r in runs("scale", "full", workload)}
+            bad = [r for r in list(empty.values()) + list(full.values()) if problems(r)]
+            pairs = [(empty[k], full[k]) for k in empty if k in full and not problems(empty[k]) and not problems(full[k])]
+            rps_change = median(f["rps"] / e["rps"] - 1 for e, f in pairs)
+            p99_change = median(f["p99_ms"] / e["p99_ms"] - 1 for e, f in pairs)
+            if bad:
+                verdict = "**INVALID**: " + "; ".join(", ".join(problems(r)) for r in bad)
+            elif rps_change is None or p99_change is None:
+                verdict = "no data"
+            else:
+                verdict = "pass" if rps_change >= -SCALE_DROP and p99_change <= SCALE_DROP else "**FAIL**"
+            verdicts.append((f"scale: {workload} with 10 M tokens within 20 %", verdict))
+            rss = max((r["peak_rss_kib"] for r in full.values()), default=0)
+            out(f"| {workload} | {fmt(median(r['rps'] for r in empty.values()))} | {fmt(median(r['rps'] for r in full.values()))} "
+                f"| {fmt(None if rps_change is None else rps_change * 100, 1, ' %')} "
+                f"| {fmt(median(r['p99_ms'] for r in empty.values()), 2)} | {fmt(median(r['p99_ms'] for r in full.values()), 2)} "
+                f"| {fmt(None if p99_change is None else p99_change * 100, 1, ' %')} | {fmt(rss / 1024, 1)} | {verdict} |")
+    out("")
+
+    out("## Floors")
+    out("")
+    out("| floor | verdict |")
+    out("|---|---|")
+    for name, verdict in verdicts:
+        out(f"| {name} | {verdict} |")
+    out("")
+    out("How to read this: req/s is what one server core did with wrk on the other core; "
+        "\"server CPU %\" is the server's CPU time over the run's wall time (100 = its core was busy "
+        "throughout; below that, the load generator or the disk was the limit). A run with any non-2xx "
+        "answer, a body without the expected field, a socket error or an exhausted token pool is invalid "
+        "and marked so. Raw per-run results: `bench/results/<time>/results.jsonl` (not committed).")
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    Path(output).write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

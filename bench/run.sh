@@ -1,0 +1,360 @@
+#!/usr/bin/env bash
+# The benchmark of Portcullis (see the README's "Benchmarks" section).
+#
+#   bash bench/run.sh [--quick] [--runs N] [--duration SECONDS] [--connections N]
+#                     [--scale-tokens N | --no-scale] [--postgres URL] [--no-report]
+#
+# Builds the release binaries, starts the server (taskset -c 0) with demo data
+# on a fresh SQLite database and drives it with wrk (taskset -c 1) through each
+# workload; the same workloads against the no-op ceiling (bench/noop_ceiling.rs)
+# in the same run, alternating with the server, so every ratio compares numbers
+# taken side by side. Then: the raw Argon2id rate on the server's core, the
+# start-up time on an existing database, and the scale run (issuance and
+# introspection with SCALE_TOKENS live tokens against an empty store). Raw
+# results go to bench/results/<time>/results.jsonl; bench/report.py turns them
+# into docs/benchmarks.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+RUNS=5
+DURATION=10
+CONNECTIONS=32
+SCALE_TOKENS=10000000
+POSTGRES_URL=postgres://postgres@127.0.0.1:5432
+REPORT=1
+while (($#)); do
+    case $1 in
+        --quick) RUNS=3 DURATION=3 SCALE_TOKENS=0 ;;
+        --runs) RUNS=$2; shift ;;
+        --duration) DURATION=$2; shift ;;
+        --connections) CONNECTIONS=$2; shift ;;
+        --scale-tokens) SCALE_TOKENS=$2; shift ;;
+        --no-scale) SCALE_TOKENS=0 ;;
+        --postgres) POSTGRES_URL=$2; shift ;;
+        --no-report) REPORT=0 ;;
+        *) echo "unknown option $1 (see the top of $0)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+SERVER_CPU=0
+LOAD_CPU=1
+# Argon2-bound workloads run a handful of requests at a time: a queue of 32
+# behind one hash at a time only adds latency.
+ARGON2_CONNECTIONS=4
+REDIRECT_URI=http://127.0.0.1:8765/callback
+VERIFIER=benchmark-pkce-verifier-0123456789-abcdefghijklmnop
+OUT=$ROOT/bench/results/$(date -u +%Y%m%dT%H%M%SZ)
+RESULTS=$OUT/results.jsonl
+BIN=$ROOT/target/release
+mkdir -p "$OUT"
+: >"$RESULTS"
+
+log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+# --- tools -------------------------------------------------------------------
+missing=()
+for tool in wrk jq sqlite3 python3 taskset curl; do
+    command -v "$tool" >/dev/null || missing+=("$tool")
+done
+if ((${#missing[@]})); then
+    packages=("${missing[@]/taskset/util-linux}")
+    log "installing ${packages[*]}"
+    apt-get update -qq
+    apt-get install -y -qq "${packages[@]}" >/dev/null
+fi
+
+log "building release binaries"
+cargo build --release --quiet --bin portcullis \
+    --example noop_ceiling --example argon2_rate --example fixtures
+
+# --- processes ---------------------------------------------------------------
+# Every process this script starts is stopped by its pid, and only those.
+declare -A PIDS=()
+stop() {
+    local name=$1 pid=${PIDS[$1]:-}
+    [[ -n $pid ]] || return 0
+    kill "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    unset "PIDS[$name]"
+}
+cleanup() {
+    local name
+    for name in "${!PIDS[@]}"; do stop "$name"; done
+}
+trap cleanup EXIT
+
+# start NAME PORT CMD… — starts a server on SERVER_CPU and waits until it
+# answers; READY_MS is the time that took.
+start() {
+    local name=$1 port=$2
+    shift 2
+    local answer
+    answer=$("$BIN/examples/fixtures" start "$OUT/$name.log" "http://127.0.0.1:$port/healthz" \
+        -- taskset -c "$SERVER_CPU" "$@")
+    PIDS[$name]=$(jq -r .pid <<<"$answer")
+    READY_MS=$(jq -r .ready_ms <<<"$answer")
+}
+
+declare -A PORT=()
+start_portcullis() {
+    local name=$1 url=$2 port=$3
+    PORT[$name]=$port
+    start "$name" "$port" "$BIN/portcullis" --database-url "$url" \
+        serve --demo --addr "127.0.0.1:$port"
+}
+
+# --- databases and clients ---------------------------------------------------
+declare -A URL=() CC=() PW=() AC=()
+basic() { printf 'Basic %s' "$(printf '%s:%s' "$1" "$2" | base64 -w0)"; }
+add_client() {
+    local url=$1
+    shift
+    local answer
+    answer=$("$BIN/portcullis" --database-url "$url" --json client add "$@")
+    basic "$(jq -r .client_id <<<"$answer")" "$(jq -r .client_secret <<<"$answer")"
+}
+
+# new_store NAME URL — migrates and registers the benchmark clients, all
+# with server-generated secrets (SHA-256 at rest).
+new_store() {
+    local name=$1 url=$2
+    URL[$name]=$url
+    "$BIN/portcullis" --database-url "$url" migrate >/dev/null
+    CC[$name]=$(add_client "$url" --name bench-cc --grant-types client_credentials --scope profile)
+    PW[$name]=$(add_client "$url" --name bench-password \
+        --grant-types password,refresh_token --scope profile)
+    AC[$name]=$(add_client "$url" --name bench-code \
+        --grant-types authorization_code,refresh_token --redirect-uri "$REDIRECT_URI" --scope profile)
+}
+
+client_id_of() { base64 -d <<<"${1#Basic }" | cut -d: -f1; }
+
+# pool NAME KIND COUNT — a file of fresh access tokens, refresh tokens or
+# codes (for the demo user, id 1) in the store of server NAME.
+pool() {
+    local name=$1 kind=$2 count=$3 file=$OUT/pool-$1-$2.txt client
+    case $kind in
+        access | refresh) client=$(client_id_of "${PW[$name]}") ;;
+        codes) client=$(client_id_of "${AC[$name]}") ;;
+    esac
+    if [[ $kind == codes ]]; then
+        "$BIN/examples/fixtures" codes "${URL[$name]}" "$client" 1 profile \
+            "$REDIRECT_URI" "$VERIFIER" "$count" >"$file"
+    else
+        "$BIN/examples/fixtures" "$kind" "${URL[$name]}" "$client" 1 profile "$count" >"$file"
+    fi
+    echo "$file"
+}
+
+# --- one measurement ---------------------------------------------------------
+# workload NAME STORE — sets the BENCH_* variables of bench/workload.lua and
+# CONNS for a workload against the clients of STORE.
+workload() {
+    local name=$1 store=$2
+    unset BENCH_POOL BENCH_POOL_ONCE BENCH_BODY
+    export BENCH_METHOD=POST BENCH_PATH=/oauth/token BENCH_EXPECT='"access_token":"'
+    CONNS=$CONNECTIONS
+    local form='Content-Type: application/x-www-form-urlencoded'
+    case $name in
+        client_credentials)
+            export BENCH_HEADERS="Authorization: ${CC[$store]}|$form"
+            export BENCH_BODY='grant_type=client_credentials&scope=profile' ;;
+        client_credentials_argon2)
+            export BENCH_HEADERS="Authorization: $(basic mike_id mike_secret)|$form"
+            export BENCH_BODY='grant_type=client_credentials&scope=profile'
+            CONNS=$ARGON2_CONNECTIONS ;;
+        password)
+            export BENCH_HEADERS="Authorization: ${PW[$store]}|$form"
+            export BENCH_BODY='grant_type=password&username=mike&password=pass&scope=profile'
+            export BENCH_EXPECT='"refresh_token":"'
+            CONNS=$ARGON2_CONNECTIONS ;;
+        refresh)
+            export BENCH_HEADERS="Authorization: ${PW[$store]}|$form"
+            export BENCH_BODY='grant_type=refresh_token&refresh_token={item}'
+            export BENCH_EXPECT='"refresh_token":"' BENCH_POOL_ONCE=1 ;;
+        authorization_code)
+            export BENCH_HEADERS="Authorization: ${AC[$store]}|$form"
+            export BENCH_BODY="grant_type=authorization_code&code={item}&redirect_uri=$REDIRECT_URI&code_verifier=$VERIFIER"
+            export BENCH_POOL_ONCE=1 ;;
+        introspection)
+            export BENCH_PATH=/oauth/introspect
+            export BENCH_HEADERS="Authorization: ${CC[$store]}|$form"
+            export BENCH_BODY='token={item}' BENCH_EXPECT='"active":true' ;;
+        bearer_resource)
+            export BENCH_METHOD=GET BENCH_PATH=/api/me
+            export BENCH_HEADERS='Authorization: Bearer {item}' BENCH_EXPECT='"username":"mike"' ;;
+    esac
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# measure PHASE SERVER WORKLOAD REP — one wrk run against SERVER; appends a
+# JSON line to results.jsonl.
+measure() {
+    local phase=$1 server=$2 name=$3 rep=$4 pid=${PIDS[$2]} port=${PORT[$2]}
+    local out=$OUT/wrk-$phase-$server-$name-$rep.txt before after
+    # The ceiling does not consume tokens: it may go round its pool.
+    local once=${BENCH_POOL_ONCE:-0}
+    [[ $server == ceiling ]] && once=0
+    echo 5 >"/proc/$pid/clear_refs" # resets VmHWM: the peak of this run only
+    before=$(cpu_ticks "$pid")
+    BENCH_POOL_ONCE=$once taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --timeout 10s \
+        -s "$ROOT/bench/workload.lua" "http://127.0.0.1:$port" >"$out" 2>&1 || true
+    after=$(cpu_ticks "$pid")
+    local rss json
+    rss=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
+    json=$(sed -n 's/^BENCH_JSON //p' "$out")
+    [[ -n $json ]] || json='{"requests":0,"error":"wrk printed no result"}'
+    jq -c --arg phase "$phase" --arg server "$server" --arg workload "$name" \
+        --argjson rep "$rep" --argjson rss "$rss" --argjson conns "$CONNS" \
+        --argjson cpu "$(((after - before) * 100 / $(getconf CLK_TCK) / DURATION))" \
+        '. + {phase: $phase, server: $server, workload: $workload, rep: $rep,
+              connections: $conns, peak_rss_kib: $rss, server_cpu_pct: $cpu}' \
+        <<<"$json" >>"$RESULTS"
+    log "$phase $server $name #$rep: $(jq -r '"\(.rps // 0 | floor) req/s, p99 \(.p99_ms // "-") ms, non-2xx \(.non2xx // "-"), mismatches \(.mismatches // "-")"' <<<"$json")"
+}
+
+# Requests a once-only pool must hold: twice the best rate seen so far.
+declare -A RATE=()
+pool_size() {
+    local rate=${RATE[$1]:-10000}
+    echo $((rate * DURATION * 2 + 1000))
+}
+remember_rate() {
+    local rate
+    rate=$(jq -s --arg s "$1" --arg w "$2" \
+        'map(select(.server == $s and .workload == $w) | .rps // 0) | max | floor' "$RESULTS")
+    RATE[$2]=$((rate > ${RATE[$2]:-0} ? rate : ${RATE[$2]:-0}))
+}
+
+# run_phase PHASE STORE SERVER… — every workload, RUNS times, each run on the
+# servers in turn (the ceiling first), with fresh pools per run.
+WORKLOADS=(client_credentials introspection bearer_resource refresh authorization_code
+    password client_credentials_argon2)
+run_phase() {
+    local phase=$1 store=$2 rep name server
+    shift 2
+    for ((rep = 1; rep <= RUNS; rep++)); do
+        for name in "${WORKLOADS[@]}"; do
+            workload "$name" "$store"
+            case $name in
+                introspection | bearer_resource) export BENCH_POOL=$ACCESS_POOL ;;
+                refresh) export BENCH_POOL=$(pool "$store" refresh "$(pool_size refresh)") ;;
+                authorization_code) export BENCH_POOL=$(pool "$store" codes "$(pool_size authorization_code)") ;;
+            esac
+            for server in "$@"; do
+                measure "$phase" "$server" "$name" "$rep"
+            done
+            remember_rate "$store" "$name"
+        done
+        if [[ $store == sqlite ]]; then
+            taskset -c "$SERVER_CPU" "$BIN/examples/argon2_rate" 3 |
+                jq -c --argjson rep "$rep" '. + {phase: "argon2", workload: "argon2_raw", rep: $rep}' \
+                    >>"$RESULTS"
+        fi
+    done
+}
+
+# --- the run -----------------------------------------------------------------
+git_commit=$(git rev-parse HEAD)
+git_dirty=$(git status --porcelain --untracked-files=no | wc -l)
+jq -n --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" --arg commit "$git_commit" \
+    --argjson dirty "$git_dirty" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)" \
+    --argjson nproc "$(nproc)" --arg kernel "$(uname -r)" --argjson runs "$RUNS" \
+    --argjson duration "$DURATION" --argjson connections "$CONNECTIONS" \
+    --argjson argon2_connections "$ARGON2_CONNECTIONS" --argjson scale_tokens "$SCALE_TOKENS" \
+    --arg wrk "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)" --arg sqlite "$(sqlite3 --version | cut -d' ' -f1)" \
+    --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
+    '{date: $date, commit: $commit, dirty_files: $dirty, cpu: $cpu, nproc: $nproc, kernel: $kernel,
+      runs: $runs, duration_s: $duration, connections: $connections,
+      argon2_connections: $argon2_connections, scale_tokens: $scale_tokens, wrk: $wrk,
+      sqlite_cli: $sqlite, loadavg_at_start: $load}' >"$OUT/meta.json"
+
+log "results in $OUT"
+start ceiling 9100 "$BIN/examples/noop_ceiling" 127.0.0.1:9100
+PORT[ceiling]=9100
+
+new_store sqlite "sqlite://$OUT/sqlite.db"
+start_portcullis sqlite "${URL[sqlite]}" 9101
+ACCESS_POOL=$(pool sqlite access 1000)
+run_phase main sqlite ceiling sqlite
+
+# Start-up: from spawn to the first 200 from /healthz, on the existing database.
+for ((rep = 1; rep <= 5; rep++)); do
+    stop sqlite
+    start_portcullis sqlite "${URL[sqlite]}" 9101
+    jq -nc --argjson ms "$READY_MS" --argjson rep "$rep" \
+        '{phase: "startup", server: "sqlite", workload: "ready", rep: $rep, ready_ms: $ms}' >>"$RESULTS"
+done
+stop sqlite
+
+# PostgreSQL, when this build has a PostgreSQL store.
+pg_db=portcullis_bench_$$
+if psql "$POSTGRES_URL/postgres" -qc "CREATE DATABASE $pg_db" 2>"$OUT/postgres.log" &&
+    "$BIN/portcullis" --database-url "$POSTGRES_URL/$pg_db" migrate >>"$OUT/postgres.log" 2>&1; then
+    new_store postgres "$POSTGRES_URL/$pg_db"
+    start_portcullis postgres "${URL[postgres]}" 9102
+    ACCESS_POOL=$(pool postgres access 1000)
+    RATE=()
+    run_phase main postgres ceiling postgres
+    stop postgres
+else
+    jq -nc --rawfile why "$OUT/postgres.log" '{phase: "postgres", pending: $why}' >>"$RESULTS"
+    log "PostgreSQL skipped: $(tail -1 "$OUT/postgres.log")"
+fi
+psql "$POSTGRES_URL/postgres" -qc "DROP DATABASE IF EXISTS $pg_db" >/dev/null 2>&1 || true
+stop ceiling
+
+# --- the scale run -----------------------------------------------------------
+# Two servers side by side: one on an empty store, one on a store holding
+# SCALE_TOKENS live tokens (each in its own grant), inserted at the SQL level.
+if ((SCALE_TOKENS > 0)); then
+    new_store empty "sqlite://$OUT/scale-empty.db"
+    new_store full "sqlite://$OUT/scale-full.db"
+    log "inserting $SCALE_TOKENS tokens"
+    fill_start=$SECONDS
+    sqlite3 "$OUT/scale-full.db" >/dev/null <<SQL
+PRAGMA journal_mode = DELETE;
+PRAGMA synchronous = OFF;
+PRAGMA cache_size = -1000000;
+BEGIN;
+INSERT INTO grants (id, client_id, user_id, created_at)
+    SELECT value, 'bulk-client', 1, unixepoch() FROM generate_series(1000, 999 + $SCALE_TOKENS);
+INSERT INTO tokens (hash, kind, grant_id, scope, issued_at, expires_at)
+    SELECT randomblob(32) AS h, 0, value, 'profile', unixepoch(), unixepoch() + 30 * 86400
+    FROM generate_series(1000, 999 + $SCALE_TOKENS) ORDER BY h;
+COMMIT;
+PRAGMA journal_mode = WAL;
+SQL
+    jq -nc --argjson tokens "$SCALE_TOKENS" --argjson s $((SECONDS - fill_start)) \
+        --argjson bytes "$(stat -c %s "$OUT/scale-full.db")" \
+        '{phase: "scale_fill", tokens: $tokens, seconds: $s, db_bytes: $bytes}' >>"$RESULTS"
+    start_portcullis empty "${URL[empty]}" 9103
+    start_portcullis full "${URL[full]}" 9104
+    # Introspection draws from many tokens, spread over the whole table.
+    empty_pool=$(pool empty access 100000)
+    full_pool=$(pool full access 100000)
+    for ((rep = 1; rep <= RUNS; rep++)); do
+        for name in client_credentials introspection; do
+            for store in empty full; do
+                workload "$name" "$store"
+                if [[ $name == introspection ]]; then
+                    pool_var=${store}_pool
+                    export BENCH_POOL=${!pool_var}
+                fi
+                measure scale "$store" "$name" "$rep"
+            done
+        done
+    done
+    stop empty
+    stop full
+    rm -f "$OUT"/scale-*.db*
+fi
+
+log "raw results: $RESULTS"
+if ((REPORT)); then
+    python3 "$ROOT/bench/report.py" "$OUT" "$ROOT/docs/benchmarks.md"
+    log "wrote docs/benchmarks.md"
+fi
