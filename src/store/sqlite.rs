@@ -1,57 +1,96 @@
 //! The embedded SQLite store.
 //!
-//! Reads go to a pool of connections (WAL lets them run beside the writer).
-//! All writes go through one writer task that batches whatever is waiting
-//! into a single transaction and fsync ("group commit"): many concurrent
-//! token issuances cost one durable commit, and each caller is answered only
-//! after the commit that holds its write. A single writer also makes every
-//! write operation atomic with respect to the others.
+//! Reads run inline, on the thread of the request that asks, on a
+//! connection taken from a small pool: a lookup by primary key in SQLite's
+//! page cache takes a few microseconds, less than handing it to another
+//! thread and back (the benchmark measured sqlx's worker-thread design
+//! spending over half of an introspection's time switching threads). WAL
+//! lets these reads run beside the writer.
+//!
+//! All writes go to one writer thread that batches whatever is waiting into
+//! a single transaction and fsync ("group commit"): many concurrent token
+//! issuances cost one durable commit, and each caller is answered only after
+//! the commit that holds its write. A single writer also makes every write
+//! operation atomic with respect to the others.
+
+mod accounts;
+mod tokens;
 
 use super::*;
-use futures::future::BoxFuture;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteRow, SqliteSynchronous,
-};
-use sqlx::{ConnectOptions, Connection, Row};
-use std::str::FromStr;
+use rusqlite::{ffi, Connection, ErrorCode, OpenFlags, TransactionBehavior};
+use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most writes one commit carries; bounds the latency a batch adds.
 const MAX_BATCH: usize = 512;
+/// How long a connection waits for another process's lock (a second node or
+/// a CLI command on the same file) before reporting the database busy.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Prepared statements each connection keeps: every statement of the store.
+const STATEMENT_CACHE: usize = 64;
+/// Rows one purge batch deletes, so that a purge of millions of expired
+/// tokens never holds the writer for long.
+const PURGE_BATCH: i64 = 1000;
+
+/// The schema, in order; `PRAGMA user_version` records how many are applied.
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_rate_limits.sql"),
+    include_str!("../../migrations/sqlite/0003_codes_grant.sql"),
+];
 
 type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
-type WriteJob =
-    Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Completion> + Send>;
+type WriteJob = Box<dyn FnOnce(&Connection) -> Completion + Send>;
 
 pub struct SqliteStore {
-    reads: SqlitePool,
+    path: PathBuf,
+    /// Idle read-only connections; a read takes one or opens a new one.
+    readers: Mutex<Vec<Connection>>,
+    max_idle_readers: usize,
     writes: mpsc::Sender<WriteJob>,
 }
 
 impl SqliteStore {
+    /// Opens (creating if missing) the database file of a `sqlite://FILE`
+    /// URL, migrates it and starts its writer thread.
     pub async fn open(url: &str, max_connections: u32) -> anyhow::Result<Self> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a commit is on disk before anyone is answered (SPEC §6).
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5))
-            .disable_statement_logging();
-        let mut writer = options.connect().await?;
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&mut writer)
-            .await?;
-        let reads = SqlitePoolOptions::new()
-            .max_connections(max_connections.max(1))
-            .min_connections(1)
-            .connect_with(options.read_only(true))
-            .await?;
+        let path = file_of(url)?;
         let (writes, jobs) = mpsc::channel(MAX_BATCH * 4);
-        tokio::spawn(run_writer(writer, jobs));
-        Ok(SqliteStore { reads, writes })
+        let writer_path = path.clone();
+        // Opening and migrating may wait on another process's lock.
+        let writer = tokio::task::spawn_blocking(move || open_writer(&writer_path)).await??;
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run_writer(writer, jobs))?;
+        Ok(SqliteStore {
+            path,
+            readers: Mutex::new(Vec::new()),
+            max_idle_readers: max_connections.max(1) as usize,
+            writes,
+        })
+    }
+
+    /// Runs `query` on a read-only connection, here and now.
+    fn read<T>(&self, query: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> StoreResult<T> {
+        let idle = self.idle_readers().pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => open_reader(&self.path).map_err(classify)?,
+        };
+        let result = query(&conn);
+        let mut idle = self.idle_readers();
+        if idle.len() < self.max_idle_readers {
+            idle.push(conn);
+        }
+        result.map_err(classify)
+    }
+
+    fn idle_readers(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+        // The lock is held for a push or a pop, which cannot panic: a
+        // poisoned list is still a valid list.
+        self.readers.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Runs `job` inside the next group commit and returns its result once
@@ -60,17 +99,13 @@ impl SqliteStore {
     async fn write<T, F>(&self, job: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>
-            + Send
-            + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
         let job: WriteJob = Box::new(move |conn| {
-            Box::pin(async move {
-                let result = in_savepoint(conn, job).await;
-                Box::new(move |committed: Result<(), StoreError>| {
-                    let _ = answer.send(committed.and(result));
-                }) as Completion
+            let result = in_savepoint(conn, job);
+            Box::new(move |committed: Result<(), StoreError>| {
+                let _ = answer.send(committed.and(result));
             })
         });
         let stopped = || StoreError::Unavailable("the SQLite writer has stopped".into());
@@ -79,521 +114,246 @@ impl SqliteStore {
     }
 }
 
-async fn in_savepoint<T, F>(conn: &mut SqliteConnection, job: F) -> StoreResult<T>
-where
-    F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>,
-{
-    sqlx::query("SAVEPOINT job").execute(&mut *conn).await?;
-    match job(&mut *conn).await {
+/// `sqlite://FILE` or `sqlite:FILE`, with any `?…` options ignored.
+fn file_of(url: &str) -> anyhow::Result<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or_else(|| anyhow::anyhow!("not a SQLite URL: {url:?}"))?;
+    let file = rest.split('?').next().unwrap_or_default();
+    anyhow::ensure!(
+        !file.is_empty() && !file.contains(":memory:"),
+        "a SQLite URL names a file (sqlite://FILE): the store is shared by several connections"
+    );
+    Ok(PathBuf::from(file))
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(())
+}
+
+fn open_writer(path: &std::path::Path) -> anyhow::Result<Connection> {
+    let mut conn = Connection::open(path)?;
+    configure(&conn)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // FULL: a commit is on disk before anyone is answered (SPEC §6).
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+fn open_reader(path: &std::path::Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    configure(&conn)?;
+    Ok(conn)
+}
+
+/// Applies the migrations this file lacks. The version is read and raised
+/// inside one `BEGIN IMMEDIATE` transaction, so that processes starting
+/// together on one file migrate one after the other, never twice.
+fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let applied: usize = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    anyhow::ensure!(
+        applied <= MIGRATIONS.len(),
+        "the database has schema version {applied}; this build knows only {}: upgrade Portcullis",
+        MIGRATIONS.len()
+    );
+    for migration in &MIGRATIONS[applied..] {
+        tx.execute_batch(migration)?;
+    }
+    tx.pragma_update(None, "user_version", MIGRATIONS.len())?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn in_savepoint<T>(
+    conn: &Connection,
+    job: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+) -> StoreResult<T> {
+    let statement = |sql: &str| conn.prepare_cached(sql)?.execute([]).map(|_| ());
+    statement("SAVEPOINT job").map_err(classify)?;
+    match job(conn) {
         Ok(value) => {
-            sqlx::query("RELEASE job").execute(&mut *conn).await?;
+            statement("RELEASE job").map_err(classify)?;
             Ok(value)
         }
         Err(error) => {
-            sqlx::query("ROLLBACK TO job").execute(&mut *conn).await?;
-            sqlx::query("RELEASE job").execute(&mut *conn).await?;
-            Err(error.into())
+            statement("ROLLBACK TO job").map_err(classify)?;
+            statement("RELEASE job").map_err(classify)?;
+            Err(classify(error))
         }
     }
 }
 
-async fn run_writer(mut conn: SqliteConnection, mut jobs: mpsc::Receiver<WriteJob>) {
+fn run_writer(conn: Connection, mut jobs: mpsc::Receiver<WriteJob>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let mut completions = Vec::with_capacity(batch.len());
-        let committed = match sqlx::query("BEGIN IMMEDIATE").execute(&mut conn).await {
-            Ok(_) => {
-                for job in batch.drain(..) {
-                    completions.push(job(&mut conn).await);
-                }
-                sqlx::query("COMMIT").execute(&mut conn).await.map(|_| ())
+    while let Some(first) = jobs.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
             }
-            Err(error) => Err(error),
-        };
-        let outcome = |committed: &Result<(), sqlx::Error>| match committed {
-            Ok(()) => Ok(()),
-            Err(error) => Err(StoreError::Unavailable(format!("commit failed: {error}"))),
-        };
-        if committed.is_err() {
-            tracing::error!(error = ?committed, "group commit failed");
-            let _ = sqlx::query("ROLLBACK").execute(&mut conn).await;
+        }
+        let mut completions = Vec::with_capacity(batch.len());
+        let committed = conn.execute_batch("BEGIN IMMEDIATE").and_then(|()| {
+            for job in batch.drain(..) {
+                completions.push(job(&conn));
+            }
+            conn.execute_batch("COMMIT")
+        });
+        if let Err(error) = &committed {
+            tracing::error!(%error, "group commit failed");
+            let _ = conn.execute_batch("ROLLBACK");
             // Jobs that never ran are dropped: their callers see Unavailable.
             batch.clear();
         }
         for completion in completions {
-            completion(outcome(&committed));
+            completion(match &committed {
+                Ok(()) => Ok(()),
+                Err(error) => Err(StoreError::Unavailable(format!("commit failed: {error}"))),
+            });
         }
     }
-    let _ = conn.close().await;
 }
 
-fn token_kind_code(kind: TokenKind) -> i64 {
-    match kind {
-        TokenKind::Access => 0,
-        TokenKind::Refresh => 1,
+/// Sorts a SQLite failure: a broken uniqueness rule is a conflict; a file
+/// that is locked, unreadable or full is worth a retry (503).
+fn classify(error: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(failure, _) = &error {
+        match failure.code {
+            ErrorCode::ConstraintViolation
+                if matches!(
+                    failure.extended_code,
+                    ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                ) =>
+            {
+                return StoreError::Conflict
+            }
+            ErrorCode::DatabaseBusy
+            | ErrorCode::DatabaseLocked
+            | ErrorCode::CannotOpen
+            | ErrorCode::DiskFull
+            | ErrorCode::SystemIoFailure => return StoreError::Unavailable(error.to_string()),
+            _ => {}
+        }
     }
-}
-
-async fn insert_tokens(
-    conn: &mut SqliteConnection,
-    grant_id: i64,
-    tokens: &[NewToken],
-) -> Result<(), sqlx::Error> {
-    for token in tokens {
-        sqlx::query(
-            "INSERT INTO tokens (hash, kind, grant_id, scope, issued_at, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&token.hash.0[..])
-        .bind(token_kind_code(token.kind))
-        .bind(grant_id)
-        .bind(&token.scope)
-        .bind(token.issued_at)
-        .bind(token.expires_at)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
-async fn insert_grant(conn: &mut SqliteConnection, grant: &NewGrant) -> Result<i64, sqlx::Error> {
-    let row = sqlx::query(
-        "INSERT INTO grants (client_id, user_id, created_at) VALUES (?, ?, ?) RETURNING id",
-    )
-    .bind(&grant.client_id)
-    .bind(grant.user_id)
-    .bind(grant.created_at)
-    .fetch_one(&mut *conn)
-    .await?;
-    row.try_get(0)
-}
-
-fn user_from_row(row: SqliteRow) -> Result<User, sqlx::Error> {
-    Ok(User {
-        id: row.try_get("id")?,
-        username: row.try_get("username")?,
-        password_hash: row.try_get("password_hash")?,
-    })
-}
-
-fn words(value: &str) -> Vec<String> {
-    value.split_whitespace().map(str::to_owned).collect()
-}
-
-fn client_from_row(row: SqliteRow) -> Result<Client, sqlx::Error> {
-    let redirect_uris: String = row.try_get("redirect_uris")?;
-    Ok(Client {
-        client_id: row.try_get("client_id")?,
-        client_name: row.try_get("client_name")?,
-        client_uri: row.try_get("client_uri")?,
-        secret_hash: row.try_get("secret_hash")?,
-        redirect_uris: serde_json::from_str(&redirect_uris)
-            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-        grant_types: words(row.try_get("grant_types")?),
-        response_types: words(row.try_get("response_types")?),
-        scope: row.try_get("scope")?,
-        token_endpoint_auth_method: row.try_get("token_endpoint_auth_method")?,
-        owner_id: row.try_get("owner_id")?,
-        client_id_issued_at: row.try_get("client_id_issued_at")?,
-        client_secret_expires_at: row.try_get("client_secret_expires_at")?,
-    })
-}
-
-fn restaurant_from_row(row: SqliteRow) -> Result<Restaurant, sqlx::Error> {
-    Ok(Restaurant {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        address: row.try_get("address")?,
-        opening_hours: row.try_get("opening_hours")?,
-    })
+    StoreError::Database(error.to_string())
 }
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn create_user(&self, username: &str, password_hash: &str) -> StoreResult<User> {
         let (username, password_hash) = (username.to_owned(), password_hash.to_owned());
-        self.write(move |conn| {
-            Box::pin(async move {
-                let row = sqlx::query(
-                    "INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)
-                     RETURNING id, username, password_hash",
-                )
-                .bind(&username)
-                .bind(&password_hash)
-                .bind(crate::time::now())
-                .fetch_one(conn)
-                .await?;
-                user_from_row(row)
-            })
-        })
-        .await
+        self.write(move |conn| accounts::create_user(conn, &username, &password_hash))
+            .await
     }
 
     async fn user_by_name(&self, username: &str) -> StoreResult<Option<User>> {
-        let row = sqlx::query("SELECT id, username, password_hash FROM users WHERE username = ?")
-            .bind(username)
-            .fetch_optional(&self.reads)
-            .await?;
-        Ok(row.map(user_from_row).transpose()?)
+        self.read(|conn| accounts::user_by_name(conn, username))
     }
 
     async fn user_by_id(&self, id: i64) -> StoreResult<Option<User>> {
-        let row = sqlx::query("SELECT id, username, password_hash FROM users WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.reads)
-            .await?;
-        Ok(row.map(user_from_row).transpose()?)
+        self.read(|conn| accounts::user_by_id(conn, id))
     }
 
     async fn list_users(&self) -> StoreResult<Vec<User>> {
-        let rows = sqlx::query("SELECT id, username, password_hash FROM users ORDER BY id")
-            .fetch_all(&self.reads)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(user_from_row)
-            .collect::<Result<_, _>>()?)
+        self.read(accounts::list_users)
     }
 
     async fn create_client(&self, client: &Client) -> StoreResult<()> {
         let client = client.clone();
-        let redirect_uris = serde_json::to_string(&client.redirect_uris)
-            .map_err(|e| StoreError::Database(e.to_string()))?;
-        self.write(move |conn| {
-            Box::pin(async move {
-                sqlx::query(
-                    "INSERT INTO clients (client_id, client_name, client_uri, secret_hash,
-                        redirect_uris, grant_types, response_types, scope,
-                        token_endpoint_auth_method, owner_id, client_id_issued_at,
-                        client_secret_expires_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(&client.client_id)
-                .bind(&client.client_name)
-                .bind(&client.client_uri)
-                .bind(&client.secret_hash)
-                .bind(&redirect_uris)
-                .bind(client.grant_types.join(" "))
-                .bind(client.response_types.join(" "))
-                .bind(&client.scope)
-                .bind(&client.token_endpoint_auth_method)
-                .bind(client.owner_id)
-                .bind(client.client_id_issued_at)
-                .bind(client.client_secret_expires_at)
-                .execute(conn)
-                .await?;
-                Ok(())
-            })
-        })
-        .await
+        self.write(move |conn| accounts::create_client(conn, &client))
+            .await
     }
 
     async fn client(&self, client_id: &str) -> StoreResult<Option<Client>> {
-        let row = sqlx::query("SELECT * FROM clients WHERE client_id = ?")
-            .bind(client_id)
-            .fetch_optional(&self.reads)
-            .await?;
-        Ok(row.map(client_from_row).transpose()?)
+        self.read(|conn| accounts::client(conn, client_id))
     }
 
     async fn list_clients(&self, owner: Option<i64>) -> StoreResult<Vec<Client>> {
-        let rows = sqlx::query(
-            "SELECT * FROM clients WHERE ?1 IS NULL OR owner_id = ?1
-             ORDER BY client_id_issued_at, client_id",
-        )
-        .bind(owner)
-        .fetch_all(&self.reads)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(client_from_row)
-            .collect::<Result<_, _>>()?)
+        self.read(|conn| accounts::list_clients(conn, owner))
     }
 
     async fn delete_client(&self, client_id: &str, owner: Option<i64>) -> StoreResult<bool> {
         let client_id = client_id.to_owned();
-        self.write(move |conn| {
-            Box::pin(async move {
-                let deleted = sqlx::query(
-                    "DELETE FROM clients WHERE client_id = ?1 AND (?2 IS NULL OR owner_id = ?2)",
-                )
-                .bind(&client_id)
-                .bind(owner)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-                if deleted == 0 {
-                    return Ok(false);
-                }
-                for statement in [
-                    "DELETE FROM tokens WHERE grant_id IN (SELECT id FROM grants WHERE client_id = ?)",
-                    "DELETE FROM grants WHERE client_id = ?",
-                    "DELETE FROM codes WHERE client_id = ?",
-                ] {
-                    sqlx::query(statement).bind(&client_id).execute(&mut *conn).await?;
-                }
-                Ok(true)
-            })
-        })
-        .await
+        self.write(move |conn| accounts::delete_client(conn, &client_id, owner))
+            .await
     }
 
-    async fn issue_grant(&self, grant: &NewGrant, tokens: &[NewToken]) -> StoreResult<i64> {
-        let (grant, tokens) = (grant.clone(), tokens.to_vec());
-        self.write(move |conn| {
-            Box::pin(async move {
-                let grant_id = insert_grant(conn, &grant).await?;
-                insert_tokens(conn, grant_id, &tokens).await?;
-                Ok(grant_id)
-            })
-        })
-        .await
+    async fn issue_grant(&self, grant: &NewGrant, new_tokens: &[NewToken]) -> StoreResult<i64> {
+        let (grant, new_tokens) = (grant.clone(), new_tokens.to_vec());
+        self.write(move |conn| tokens::issue_grant(conn, &grant, &new_tokens))
+            .await
     }
 
     async fn token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
-        let row = sqlx::query(
-            "SELECT t.kind, t.grant_id, g.client_id, g.user_id, u.username, t.scope,
-                    t.issued_at, t.expires_at, (t.revoked OR g.revoked) AS revoked, t.used
-             FROM tokens t
-             JOIN grants g ON g.id = t.grant_id
-             LEFT JOIN users u ON u.id = g.user_id
-             WHERE t.hash = ?",
-        )
-        .bind(&hash.0[..])
-        .fetch_optional(&self.reads)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let kind: i64 = row.try_get("kind")?;
-        Ok(Some(TokenRecord {
-            kind: if kind == 1 {
-                TokenKind::Refresh
-            } else {
-                TokenKind::Access
-            },
-            grant_id: row.try_get("grant_id")?,
-            client_id: row.try_get("client_id")?,
-            user_id: row.try_get("user_id")?,
-            username: row.try_get("username")?,
-            scope: row.try_get("scope")?,
-            issued_at: row.try_get("issued_at")?,
-            expires_at: row.try_get("expires_at")?,
-            revoked: row.try_get("revoked")?,
-            used: row.try_get("used")?,
-        }))
+        self.read(|conn| tokens::token(conn, hash))
     }
 
-    async fn rotate_refresh(&self, refresh: &TokenHash, tokens: &[NewToken]) -> StoreResult<bool> {
-        let (refresh, tokens) = (*refresh, tokens.to_vec());
-        self.write(move |conn| {
-            Box::pin(async move {
-                let row = sqlx::query(
-                    "UPDATE tokens SET used = 1
-                     WHERE hash = ? AND kind = 1 AND used = 0 AND revoked = 0
-                       AND NOT EXISTS (SELECT 1 FROM grants g
-                                       WHERE g.id = tokens.grant_id AND g.revoked = 1)
-                     RETURNING grant_id",
-                )
-                .bind(&refresh.0[..])
-                .fetch_optional(&mut *conn)
-                .await?;
-                let Some(row) = row else { return Ok(false) };
-                let grant_id: i64 = row.try_get(0)?;
-                insert_tokens(conn, grant_id, &tokens).await?;
-                Ok(true)
-            })
-        })
-        .await
+    async fn rotate_refresh(
+        &self,
+        refresh: &TokenHash,
+        new_tokens: &[NewToken],
+    ) -> StoreResult<bool> {
+        let (refresh, new_tokens) = (*refresh, new_tokens.to_vec());
+        self.write(move |conn| tokens::rotate_refresh(conn, &refresh, &new_tokens))
+            .await
     }
 
     async fn revoke_token(&self, hash: &TokenHash) -> StoreResult<()> {
         let hash = *hash;
-        self.write(move |conn| {
-            Box::pin(async move {
-                sqlx::query("UPDATE tokens SET revoked = 1 WHERE hash = ?")
-                    .bind(&hash.0[..])
-                    .execute(conn)
-                    .await?;
-                Ok(())
-            })
-        })
-        .await
+        self.write(move |conn| tokens::revoke_token(conn, &hash))
+            .await
     }
 
     async fn revoke_grant(&self, grant_id: i64) -> StoreResult<()> {
-        self.write(move |conn| {
-            Box::pin(async move {
-                sqlx::query("UPDATE grants SET revoked = 1 WHERE id = ?")
-                    .bind(grant_id)
-                    .execute(conn)
-                    .await?;
-                Ok(())
-            })
-        })
-        .await
+        self.write(move |conn| tokens::revoke_grant(conn, grant_id))
+            .await
     }
 
     async fn create_code(&self, code: &NewCode) -> StoreResult<()> {
         let code = code.clone();
-        self.write(move |conn| {
-            Box::pin(async move {
-                sqlx::query(
-                    "INSERT INTO codes (hash, client_id, user_id, redirect_uri, scope,
-                        code_challenge, expires_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(&code.hash.0[..])
-                .bind(&code.client_id)
-                .bind(code.user_id)
-                .bind(&code.redirect_uri)
-                .bind(&code.scope)
-                .bind(&code.code_challenge)
-                .bind(code.expires_at)
-                .execute(conn)
-                .await?;
-                Ok(())
-            })
-        })
-        .await
+        self.write(move |conn| tokens::create_code(conn, &code))
+            .await
     }
 
     async fn code(&self, hash: &TokenHash) -> StoreResult<Option<CodeRecord>> {
-        let row = sqlx::query(
-            "SELECT client_id, user_id, redirect_uri, scope, code_challenge, expires_at, used,
-                    grant_id
-             FROM codes WHERE hash = ?",
-        )
-        .bind(&hash.0[..])
-        .fetch_optional(&self.reads)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(CodeRecord {
-            client_id: row.try_get("client_id")?,
-            user_id: row.try_get("user_id")?,
-            redirect_uri: row.try_get("redirect_uri")?,
-            scope: row.try_get("scope")?,
-            code_challenge: row.try_get("code_challenge")?,
-            expires_at: row.try_get("expires_at")?,
-            used: row.try_get("used")?,
-            grant_id: row.try_get("grant_id")?,
-        }))
+        self.read(|conn| tokens::code(conn, hash))
     }
 
     async fn exchange_code(
         &self,
         hash: &TokenHash,
         grant: &NewGrant,
-        tokens: &[NewToken],
+        new_tokens: &[NewToken],
     ) -> StoreResult<CodeExchange> {
-        let (hash, grant, tokens) = (*hash, grant.clone(), tokens.to_vec());
-        self.write(move |conn| {
-            Box::pin(async move {
-                let claimed = sqlx::query("UPDATE codes SET used = 1 WHERE hash = ? AND used = 0")
-                    .bind(&hash.0[..])
-                    .execute(&mut *conn)
-                    .await?
-                    .rows_affected();
-                if claimed == 0 {
-                    let grant_id = sqlx::query_scalar("SELECT grant_id FROM codes WHERE hash = ?")
-                        .bind(&hash.0[..])
-                        .fetch_optional(&mut *conn)
-                        .await?
-                        .flatten();
-                    return Ok(CodeExchange::AlreadyUsed { grant_id });
-                }
-                let grant_id = insert_grant(conn, &grant).await?;
-                insert_tokens(conn, grant_id, &tokens).await?;
-                sqlx::query("UPDATE codes SET grant_id = ? WHERE hash = ?")
-                    .bind(grant_id)
-                    .bind(&hash.0[..])
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(CodeExchange::Exchanged { grant_id })
-            })
-        })
-        .await
+        let (hash, grant, new_tokens) = (*hash, grant.clone(), new_tokens.to_vec());
+        self.write(move |conn| tokens::exchange_code(conn, &hash, &grant, &new_tokens))
+            .await
     }
 
     async fn create_session(&self, session: &NewSession) -> StoreResult<()> {
         let session = session.clone();
-        self.write(move |conn| {
-            Box::pin(async move {
-                sqlx::query(
-                    "INSERT INTO sessions (hash, user_id, created_at, expires_at)
-                     VALUES (?, ?, ?, ?)",
-                )
-                .bind(&session.hash.0[..])
-                .bind(session.user_id)
-                .bind(session.created_at)
-                .bind(session.expires_at)
-                .execute(conn)
-                .await?;
-                Ok(())
-            })
-        })
-        .await
+        self.write(move |conn| accounts::create_session(conn, &session))
+            .await
     }
 
     async fn session(&self, hash: &TokenHash) -> StoreResult<Option<Session>> {
-        let row = sqlx::query(
-            "SELECT s.user_id, u.username, s.created_at, s.expires_at
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.hash = ?",
-        )
-        .bind(&hash.0[..])
-        .fetch_optional(&self.reads)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(Session {
-            user_id: row.try_get("user_id")?,
-            username: row.try_get("username")?,
-            created_at: row.try_get("created_at")?,
-            expires_at: row.try_get("expires_at")?,
-        }))
+        self.read(|conn| accounts::session(conn, hash))
     }
 
     async fn delete_session(&self, hash: &TokenHash) -> StoreResult<()> {
         let hash = *hash;
-        self.write(move |conn| {
-            Box::pin(async move {
-                sqlx::query("DELETE FROM sessions WHERE hash = ?")
-                    .bind(&hash.0[..])
-                    .execute(conn)
-                    .await?;
-                Ok(())
-            })
-        })
-        .await
-    }
-
-    async fn purge_expired(&self, now: i64) -> StoreResult<u64> {
-        self.write(move |conn| {
-            Box::pin(async move {
-                let mut purged = 0;
-                for statement in [
-                    "DELETE FROM tokens WHERE expires_at <= ?",
-                    // Used codes are kept a while past expiry so that a late
-                    // replay still revokes what the code produced (RFC 6749 §10.5).
-                    "DELETE FROM codes WHERE expires_at <= ? - 86400",
-                    "DELETE FROM sessions WHERE expires_at <= ?",
-                    // Windows last at most a day.
-                    "DELETE FROM failed_attempts WHERE window_start <= ? - 86400",
-                ] {
-                    purged += sqlx::query(statement)
-                        .bind(now)
-                        .execute(&mut *conn)
-                        .await?
-                        .rows_affected();
-                }
-                purged += sqlx::query(
-                    "DELETE FROM grants WHERE NOT EXISTS (SELECT 1 FROM tokens WHERE grant_id = grants.id)
-                       AND NOT EXISTS (SELECT 1 FROM codes WHERE grant_id = grants.id)",
-                )
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-                Ok(purged)
-            })
-        })
-        .await
+        self.write(move |conn| accounts::delete_session(conn, &hash))
+            .await
     }
 
     async fn failures(
@@ -602,65 +362,34 @@ impl Store for SqliteStore {
         now: i64,
         window: i64,
     ) -> StoreResult<Vec<(String, Failures)>> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let placeholders = vec!["?"; keys.len()].join(", ");
-        let sql = format!(
-            "SELECT key, count, window_start FROM failed_attempts
-             WHERE window_start > ? AND key IN ({placeholders})"
-        );
-        let mut query = sqlx::query(&sql).bind(now - window);
-        for key in keys {
-            query = query.bind(key);
-        }
-        let rows = query.fetch_all(&self.reads).await?;
-        rows.into_iter()
-            .map(|row| {
-                Ok((
-                    row.try_get("key")?,
-                    Failures {
-                        count: row.try_get("count")?,
-                        window_start: row.try_get("window_start")?,
-                    },
-                ))
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        self.read(|conn| accounts::failures(conn, keys, now, window))
     }
 
     async fn add_failure(&self, keys: &[String], now: i64, window: i64) -> StoreResult<()> {
         let keys = keys.to_vec();
-        self.write(move |conn| {
-            Box::pin(async move {
-                for key in &keys {
-                    sqlx::query(
-                        "INSERT INTO failed_attempts (key, window_start, count) VALUES (?1, ?2, 1)
-                         ON CONFLICT (key) DO UPDATE SET
-                           count = CASE WHEN window_start <= ?2 - ?3 THEN 1 ELSE count + 1 END,
-                           window_start = CASE WHEN window_start <= ?2 - ?3 THEN ?2
-                                               ELSE window_start END",
-                    )
-                    .bind(key)
-                    .bind(now)
-                    .bind(window)
-                    .execute(&mut *conn)
+        self.write(move |conn| accounts::add_failure(conn, &keys, now, window))
+            .await
+    }
+
+    /// Each batch is its own write, so requests interleave with a long purge.
+    async fn purge_expired(&self, now: i64) -> StoreResult<u64> {
+        let mut purged = 0;
+        for statement in tokens::PURGE_STATEMENTS {
+            loop {
+                let deleted = self
+                    .write(move |conn| tokens::purge_batch(conn, statement, now, PURGE_BATCH))
                     .await?;
+                purged += deleted;
+                if deleted < PURGE_BATCH as u64 {
+                    break;
                 }
-                Ok(())
-            })
-        })
-        .await
+            }
+        }
+        Ok(purged)
     }
 
     async fn restaurants(&self) -> StoreResult<Vec<Restaurant>> {
-        let rows = sqlx::query("SELECT * FROM restaurants ORDER BY id")
-            .fetch_all(&self.reads)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(restaurant_from_row)
-            .collect::<Result<_, _>>()?)
+        self.read(accounts::restaurants)
     }
 
     async fn update_restaurant(
@@ -669,41 +398,13 @@ impl Store for SqliteStore {
         patch: &RestaurantPatch,
     ) -> StoreResult<Option<Restaurant>> {
         let patch = patch.clone();
-        self.write(move |conn| {
-            Box::pin(async move {
-                let row = sqlx::query(
-                    "UPDATE restaurants SET name = COALESCE(?, name),
-                        address = COALESCE(?, address), opening_hours = COALESCE(?, opening_hours)
-                     WHERE id = ? RETURNING *",
-                )
-                .bind(&patch.name)
-                .bind(&patch.address)
-                .bind(&patch.opening_hours)
-                .bind(id)
-                .fetch_optional(conn)
-                .await?;
-                row.map(restaurant_from_row).transpose()
-            })
-        })
-        .await
+        self.write(move |conn| accounts::update_restaurant(conn, id, &patch))
+            .await
     }
 
     async fn ensure_restaurant(&self, restaurant: &Restaurant) -> StoreResult<()> {
         let restaurant = restaurant.clone();
-        self.write(move |conn| {
-            Box::pin(async move {
-                sqlx::query(
-                    "INSERT INTO restaurants (name, address, opening_hours) VALUES (?, ?, ?)
-                     ON CONFLICT (name) DO NOTHING",
-                )
-                .bind(&restaurant.name)
-                .bind(&restaurant.address)
-                .bind(&restaurant.opening_hours)
-                .execute(conn)
-                .await?;
-                Ok(())
-            })
-        })
-        .await
+        self.write(move |conn| accounts::ensure_restaurant(conn, &restaurant))
+            .await
     }
 }

@@ -1,0 +1,264 @@
+//! Users, clients, browser sessions, brute-force counters and the example
+//! resource API.
+
+use crate::store::*;
+use rusqlite::types::Type;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+fn user_from_row(row: &Row) -> rusqlite::Result<User> {
+    Ok(User {
+        id: row.get("id")?,
+        username: row.get("username")?,
+        password_hash: row.get("password_hash")?,
+    })
+}
+
+fn words(value: String) -> Vec<String> {
+    value.split_whitespace().map(str::to_owned).collect()
+}
+
+fn client_from_row(row: &Row) -> rusqlite::Result<Client> {
+    let redirect_uris: String = row.get("redirect_uris")?;
+    Ok(Client {
+        client_id: row.get("client_id")?,
+        client_name: row.get("client_name")?,
+        client_uri: row.get("client_uri")?,
+        secret_hash: row.get("secret_hash")?,
+        redirect_uris: serde_json::from_str(&redirect_uris).map_err(|error| {
+            rusqlite::Error::FromSqlConversionFailure(0, Type::Text, Box::new(error))
+        })?,
+        grant_types: words(row.get("grant_types")?),
+        response_types: words(row.get("response_types")?),
+        scope: row.get("scope")?,
+        token_endpoint_auth_method: row.get("token_endpoint_auth_method")?,
+        owner_id: row.get("owner_id")?,
+        client_id_issued_at: row.get("client_id_issued_at")?,
+        client_secret_expires_at: row.get("client_secret_expires_at")?,
+    })
+}
+
+fn restaurant_from_row(row: &Row) -> rusqlite::Result<Restaurant> {
+    Ok(Restaurant {
+        id: row.get("id")?,
+        name: row.get("name")?,
+        address: row.get("address")?,
+        opening_hours: row.get("opening_hours")?,
+    })
+}
+
+pub fn create_user(
+    conn: &Connection,
+    username: &str,
+    password_hash: &str,
+) -> rusqlite::Result<User> {
+    conn.prepare_cached(
+        "INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)
+         RETURNING id, username, password_hash",
+    )?
+    .query_row(
+        params![username, password_hash, crate::time::now()],
+        user_from_row,
+    )
+}
+
+pub fn user_by_name(conn: &Connection, username: &str) -> rusqlite::Result<Option<User>> {
+    conn.prepare_cached("SELECT id, username, password_hash FROM users WHERE username = ?")?
+        .query_row([username], user_from_row)
+        .optional()
+}
+
+pub fn user_by_id(conn: &Connection, id: i64) -> rusqlite::Result<Option<User>> {
+    conn.prepare_cached("SELECT id, username, password_hash FROM users WHERE id = ?")?
+        .query_row([id], user_from_row)
+        .optional()
+}
+
+pub fn list_users(conn: &Connection) -> rusqlite::Result<Vec<User>> {
+    conn.prepare_cached("SELECT id, username, password_hash FROM users ORDER BY id")?
+        .query_map([], user_from_row)?
+        .collect()
+}
+
+pub fn create_client(conn: &Connection, client: &Client) -> rusqlite::Result<()> {
+    let redirect_uris = serde_json::to_string(&client.redirect_uris)
+        .map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))?;
+    conn.prepare_cached(
+        "INSERT INTO clients (client_id, client_name, client_uri, secret_hash,
+            redirect_uris, grant_types, response_types, scope,
+            token_endpoint_auth_method, owner_id, client_id_issued_at,
+            client_secret_expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )?
+    .execute(params![
+        client.client_id,
+        client.client_name,
+        client.client_uri,
+        client.secret_hash,
+        redirect_uris,
+        client.grant_types.join(" "),
+        client.response_types.join(" "),
+        client.scope,
+        client.token_endpoint_auth_method,
+        client.owner_id,
+        client.client_id_issued_at,
+        client.client_secret_expires_at
+    ])?;
+    Ok(())
+}
+
+pub fn client(conn: &Connection, client_id: &str) -> rusqlite::Result<Option<Client>> {
+    conn.prepare_cached("SELECT * FROM clients WHERE client_id = ?")?
+        .query_row([client_id], client_from_row)
+        .optional()
+}
+
+pub fn list_clients(conn: &Connection, owner: Option<i64>) -> rusqlite::Result<Vec<Client>> {
+    conn.prepare_cached(
+        "SELECT * FROM clients WHERE ?1 IS NULL OR owner_id = ?1
+         ORDER BY client_id_issued_at, client_id",
+    )?
+    .query_map([owner], client_from_row)?
+    .collect()
+}
+
+pub fn delete_client(
+    conn: &Connection,
+    client_id: &str,
+    owner: Option<i64>,
+) -> rusqlite::Result<bool> {
+    let deleted = conn
+        .prepare_cached(
+            "DELETE FROM clients WHERE client_id = ?1 AND (?2 IS NULL OR owner_id = ?2)",
+        )?
+        .execute(params![client_id, owner])?;
+    if deleted == 0 {
+        return Ok(false);
+    }
+    for statement in [
+        "DELETE FROM tokens WHERE grant_id IN (SELECT id FROM grants WHERE client_id = ?)",
+        "DELETE FROM grants WHERE client_id = ?",
+        "DELETE FROM codes WHERE client_id = ?",
+    ] {
+        conn.prepare_cached(statement)?.execute([client_id])?;
+    }
+    Ok(true)
+}
+
+pub fn create_session(conn: &Connection, session: &NewSession) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO sessions (hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+    )?
+    .execute(params![
+        &session.hash.0[..],
+        session.user_id,
+        session.created_at,
+        session.expires_at
+    ])?;
+    Ok(())
+}
+
+pub fn session(conn: &Connection, hash: &TokenHash) -> rusqlite::Result<Option<Session>> {
+    conn.prepare_cached(
+        "SELECT s.user_id, u.username, s.created_at, s.expires_at
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.hash = ?",
+    )?
+    .query_row([&hash.0[..]], |row| {
+        Ok(Session {
+            user_id: row.get("user_id")?,
+            username: row.get("username")?,
+            created_at: row.get("created_at")?,
+            expires_at: row.get("expires_at")?,
+        })
+    })
+    .optional()
+}
+
+pub fn delete_session(conn: &Connection, hash: &TokenHash) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM sessions WHERE hash = ?")?
+        .execute([&hash.0[..]])?;
+    Ok(())
+}
+
+pub fn failures(
+    conn: &Connection,
+    keys: &[String],
+    now: i64,
+    window: i64,
+) -> rusqlite::Result<Vec<(String, Failures)>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The keys are bound one by one; the few shapes (one to three keys)
+    // each stay in the statement cache.
+    let sql = format!(
+        "SELECT key, count, window_start FROM failed_attempts
+         WHERE window_start > ? AND key IN ({})",
+        vec!["?"; keys.len()].join(", ")
+    );
+    let mut query = conn.prepare_cached(&sql)?;
+    let opened_after = now - window;
+    let values = std::iter::once(&opened_after as &dyn rusqlite::ToSql)
+        .chain(keys.iter().map(|key| key as &dyn rusqlite::ToSql));
+    let rows = query.query_map(rusqlite::params_from_iter(values), |row| {
+        let failures = Failures {
+            count: row.get("count")?,
+            window_start: row.get("window_start")?,
+        };
+        Ok((row.get("key")?, failures))
+    })?;
+    rows.collect()
+}
+
+pub fn add_failure(
+    conn: &Connection,
+    keys: &[String],
+    now: i64,
+    window: i64,
+) -> rusqlite::Result<()> {
+    let mut count = conn.prepare_cached(
+        "INSERT INTO failed_attempts (key, window_start, count) VALUES (?1, ?2, 1)
+         ON CONFLICT (key) DO UPDATE SET
+           count = CASE WHEN window_start <= ?2 - ?3 THEN 1 ELSE count + 1 END,
+           window_start = CASE WHEN window_start <= ?2 - ?3 THEN ?2 ELSE window_start END",
+    )?;
+    for key in keys {
+        count.execute(params![key, now, window])?;
+    }
+    Ok(())
+}
+
+pub fn restaurants(conn: &Connection) -> rusqlite::Result<Vec<Restaurant>> {
+    conn.prepare_cached("SELECT * FROM restaurants ORDER BY id")?
+        .query_map([], restaurant_from_row)?
+        .collect()
+}
+
+pub fn update_restaurant(
+    conn: &Connection,
+    id: i64,
+    patch: &RestaurantPatch,
+) -> rusqlite::Result<Option<Restaurant>> {
+    conn.prepare_cached(
+        "UPDATE restaurants SET name = COALESCE(?, name),
+            address = COALESCE(?, address), opening_hours = COALESCE(?, opening_hours)
+         WHERE id = ? RETURNING *",
+    )?
+    .query_row(
+        params![patch.name, patch.address, patch.opening_hours, id],
+        restaurant_from_row,
+    )
+    .optional()
+}
+
+pub fn ensure_restaurant(conn: &Connection, restaurant: &Restaurant) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO restaurants (name, address, opening_hours) VALUES (?, ?, ?)
+         ON CONFLICT (name) DO NOTHING",
+    )?
+    .execute(params![
+        restaurant.name,
+        restaurant.address,
+        restaurant.opening_hours
+    ])?;
+    Ok(())
+}
