@@ -2,21 +2,22 @@
 //!
 //! Tokens, codes, session ids and server-generated client secrets carry 256
 //! random bits, so one SHA-256 is enough at rest. Passwords and secrets a
-//! person chose get Argon2id, computed on the blocking pool, with at most one
-//! hash per core at a time so that a burst of logins neither starves the
-//! async workers nor multiplies Argon2's memory.
+//! person chose get Argon2id, computed on dedicated threads, one per core,
+//! so that a burst of logins neither starves the async workers nor
+//! multiplies Argon2's memory.
 
 use crate::store::TokenHash;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use anyhow::Context;
+use argon2::password_hash::{self, Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::rngs::OsRng;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use std::sync::OnceLock;
+use std::sync::{mpsc, Arc, Mutex, OnceLock, PoisonError};
 use subtle::ConstantTimeEq;
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
 /// 256 bits from the OS generator, base64url without padding (43 chars).
 pub fn random_secret() -> String {
@@ -53,62 +54,148 @@ pub fn sha256_secret_hash(secret: &str) -> String {
     format!("{SHA256_PREFIX}{}", hex::encode(sha256(secret.as_bytes())))
 }
 
-fn hashing_slots() -> &'static Semaphore {
-    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
-    SLOTS
-        .get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get())))
+/// The hashing threads' queue. Argon2 runs on dedicated threads, one per
+/// core, never on the async workers: a burst of logins queues here instead
+/// of starving other requests. Each thread fills the same working memory
+/// (19 MiB) every time, so memory stays at one buffer per core and no hash
+/// pays for mapping and zeroing fresh pages.
+fn hashing_queue() -> &'static Mutex<mpsc::Sender<HashJob>> {
+    static QUEUE: OnceLock<Mutex<mpsc::Sender<HashJob>>> = OnceLock::new();
+    QUEUE.get_or_init(|| {
+        let (sender, jobs) = mpsc::channel::<HashJob>();
+        let jobs = Arc::new(Mutex::new(jobs));
+        for index in 0..std::thread::available_parallelism().map_or(1, |n| n.get()) {
+            let jobs = Arc::clone(&jobs);
+            let spawned = std::thread::Builder::new()
+                .name(format!("argon2-{index}"))
+                .spawn(move || {
+                    let mut memory = vec![Block::default(); Params::default().block_count()];
+                    loop {
+                        // The lock is held only while waiting for the next job.
+                        let job = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
+                        match job {
+                            Ok(job) => job(&mut memory),
+                            Err(_) => return,
+                        }
+                    }
+                });
+            if let Err(error) = spawned {
+                tracing::error!(%error, "cannot start an Argon2 thread");
+            }
+        }
+        Mutex::new(sender)
+    })
 }
 
-/// Runs Argon2 work on the blocking pool, one job per core at most.
-async fn run_argon2<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
-    let _slot = hashing_slots().acquire().await;
-    match tokio::task::spawn_blocking(work).await {
-        Ok(value) => value,
-        Err(join_error) => std::panic::resume_unwind(join_error.into_panic()),
+type HashJob = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
+/// Runs Argon2 work on a hashing thread, with that thread's working memory.
+async fn run_argon2<T: Send + 'static>(
+    work: impl FnOnce(&mut Vec<Block>) -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    let (answer, answered) = oneshot::channel();
+    let job: HashJob = Box::new(move |memory| {
+        let _ = answer.send(work(memory));
+    });
+    hashing_queue()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .send(job)
+        .map_err(|_| anyhow::anyhow!("no Argon2 thread is running"))?;
+    answered
+        .await
+        .map_err(|_| anyhow::anyhow!("the Argon2 thread stopped"))?
+}
+
+/// Argon2 over `memory`, grown first if `argon2`'s parameters need more (a
+/// hash made with stronger settings than this build's).
+fn argon2_into(
+    argon2: &Argon2,
+    memory: &mut Vec<Block>,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> anyhow::Result<()> {
+    let blocks = argon2.params().block_count();
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::default());
     }
+    argon2
+        .hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
+        .map_err(|e| anyhow::anyhow!("argon2: {e}"))
 }
 
 /// Argon2id with the crate's defaults (m = 19 MiB, t = 2, p = 1: the OWASP
 /// recommendation), as a PHC string.
 pub async fn hash_password(password: String) -> anyhow::Result<String> {
-    run_argon2(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(|e| anyhow::anyhow!("argon2: {e}"))
-    })
-    .await
+    run_argon2(move |memory| hash_phc(memory, password.as_bytes())).await
+}
+
+fn hash_phc(memory: &mut Vec<Block>, password: &[u8]) -> anyhow::Result<String> {
+    let argon2_error = |e: password_hash::Error| anyhow::anyhow!("argon2: {e}");
+    let salt = SaltString::generate(&mut OsRng);
+    let argon2 = Argon2::default();
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(argon2_error)?;
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    argon2_into(&argon2, memory, password, salt_bytes, &mut out)?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::default().into()),
+        params: ParamsString::try_from(argon2.params()).map_err(argon2_error)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(argon2_error)?),
+    };
+    Ok(hash.to_string())
+}
+
+/// Recomputes a PHC Argon2 hash for `password` and compares in constant time.
+fn verify_phc(memory: &mut Vec<Block>, stored: &str, password: &[u8]) -> anyhow::Result<bool> {
+    let argon2_error = |e: password_hash::Error| anyhow::anyhow!("argon2: {e}");
+    let hash = PasswordHash::new(stored).map_err(argon2_error)?;
+    let expected = hash.hash.context("the stored hash has no output")?;
+    let salt = hash.salt.context("the stored hash has no salt")?;
+    let algorithm = Algorithm::try_from(hash.algorithm).map_err(argon2_error)?;
+    let version = match hash.version {
+        Some(version) => Version::try_from(version).map_err(|e| anyhow::anyhow!("argon2: {e}"))?,
+        None => Version::default(),
+    };
+    let params = Params::try_from(&hash).map_err(argon2_error)?;
+    let argon2 = Argon2::new(algorithm, version, params);
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(argon2_error)?;
+    let mut out = vec![0u8; expected.len()];
+    argon2_into(&argon2, memory, password, salt_bytes, &mut out)?;
+    Ok(constant_time_eq(&out, expected.as_bytes()))
 }
 
 /// A valid hash of nothing anyone knows, verified when the user does not
 /// exist so that an unknown username costs the same time as a wrong password.
-fn dummy_hash() -> &'static str {
+fn dummy_hash(memory: &mut Vec<Block>) -> anyhow::Result<&'static str> {
     static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(random_secret().as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .unwrap_or_default()
-    })
+    if let Some(hash) = DUMMY.get() {
+        return Ok(hash);
+    }
+    let hash = hash_phc(memory, random_secret().as_bytes())?;
+    Ok(DUMMY.get_or_init(|| hash))
 }
 
 /// Verifies a password against its stored hash; `None` (no such user) does
 /// the same work against a dummy hash and fails.
 pub async fn verify_password(stored: Option<String>, password: String) -> bool {
     let exists = stored.is_some();
-    let stored = stored.unwrap_or_else(|| dummy_hash().to_owned());
-    let verified = run_argon2(move || {
-        PasswordHash::new(&stored)
-            .map(|hash| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &hash)
-                    .is_ok()
-            })
-            .unwrap_or(false)
+    let verified = run_argon2(move |memory| {
+        let stored = match &stored {
+            Some(stored) => stored.as_str(),
+            None => dummy_hash(memory)?,
+        };
+        verify_phc(memory, stored, password.as_bytes())
     })
-    .await;
+    .await
+    .unwrap_or_else(|error| {
+        tracing::warn!(%error, "a stored password hash cannot be verified");
+        false
+    });
     exists && verified
 }
 
