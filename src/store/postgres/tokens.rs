@@ -26,28 +26,45 @@ async fn insert_grant(conn: &mut PgConnection, grant: &NewGrant) -> Result<i64, 
     .await
 }
 
+/// New tokens as column arrays, for `UNNEST`.
+struct TokenColumns<'a> {
+    hashes: Vec<&'a [u8]>,
+    kinds: Vec<i16>,
+    scopes: Vec<&'a str>,
+    issued: Vec<i64>,
+    expires: Vec<i64>,
+}
+
+impl<'a> TokenColumns<'a> {
+    fn of(tokens: &'a [NewToken]) -> Self {
+        TokenColumns {
+            hashes: tokens.iter().map(|t| &t.hash.0[..]).collect(),
+            kinds: tokens.iter().map(|t| token_kind_code(t.kind)).collect(),
+            scopes: tokens.iter().map(|t| t.scope.as_str()).collect(),
+            issued: tokens.iter().map(|t| t.issued_at).collect(),
+            expires: tokens.iter().map(|t| t.expires_at).collect(),
+        }
+    }
+}
+
 /// Adds `tokens` to a grant in one statement, whatever their number.
 async fn insert_tokens(
     conn: &mut PgConnection,
     grant_id: i64,
     tokens: &[NewToken],
 ) -> Result<(), sqlx::Error> {
-    let hashes: Vec<&[u8]> = tokens.iter().map(|t| &t.hash.0[..]).collect();
-    let kinds: Vec<i16> = tokens.iter().map(|t| token_kind_code(t.kind)).collect();
-    let scopes: Vec<&str> = tokens.iter().map(|t| t.scope.as_str()).collect();
-    let issued: Vec<i64> = tokens.iter().map(|t| t.issued_at).collect();
-    let expires: Vec<i64> = tokens.iter().map(|t| t.expires_at).collect();
+    let columns = TokenColumns::of(tokens);
     sqlx::query(
         "INSERT INTO tokens (hash, kind, scope, issued_at, expires_at, grant_id)
          SELECT hash, kind, scope, issued_at, expires_at, $6
          FROM UNNEST($1::bytea[], $2::smallint[], $3::text[], $4::bigint[], $5::bigint[])
               AS t(hash, kind, scope, issued_at, expires_at)",
     )
-    .bind(hashes)
-    .bind(kinds)
-    .bind(scopes)
-    .bind(issued)
-    .bind(expires)
+    .bind(columns.hashes)
+    .bind(columns.kinds)
+    .bind(columns.scopes)
+    .bind(columns.issued)
+    .bind(columns.expires)
     .bind(grant_id)
     .execute(conn)
     .await?;
@@ -107,16 +124,35 @@ async fn purge_in_batches(pool: &PgPool, statement: &str, now: i64) -> Result<u6
     }
 }
 
+/// One statement, so one round trip and one (implicit) transaction: the
+/// grant and its tokens are committed together or not at all.
 pub async fn issue_grant(
     pool: &PgPool,
     grant: &NewGrant,
     tokens: &[NewToken],
 ) -> Result<i64, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let grant_id = insert_grant(&mut tx, grant).await?;
-    insert_tokens(&mut tx, grant_id, tokens).await?;
-    tx.commit().await?;
-    Ok(grant_id)
+    let columns = TokenColumns::of(tokens);
+    sqlx::query_scalar(
+        "WITH g AS (
+           INSERT INTO grants (client_id, user_id, created_at) VALUES ($6, $7, $8) RETURNING id
+         ), t AS (
+           INSERT INTO tokens (hash, kind, scope, issued_at, expires_at, grant_id)
+           SELECT hash, kind, scope, issued_at, expires_at, g.id
+           FROM g, UNNEST($1::bytea[], $2::smallint[], $3::text[], $4::bigint[], $5::bigint[])
+                AS t(hash, kind, scope, issued_at, expires_at)
+         )
+         SELECT id FROM g",
+    )
+    .bind(columns.hashes)
+    .bind(columns.kinds)
+    .bind(columns.scopes)
+    .bind(columns.issued)
+    .bind(columns.expires)
+    .bind(&grant.client_id)
+    .bind(grant.user_id)
+    .bind(grant.created_at)
+    .fetch_one(pool)
+    .await
 }
 
 pub async fn token(pool: &PgPool, hash: &TokenHash) -> Result<Option<TokenRecord>, sqlx::Error> {
