@@ -148,10 +148,9 @@ def main(result_dir, output):
     pending = [r for r in results if r.get("phase") == "postgres"]
     if pending:
         reason = pending[0]["pending"].strip().splitlines()
-        out("Pending: this build has no PostgreSQL store yet, so there are no PostgreSQL figures. "
-            f"(`portcullis migrate` answered: `{reason[-1] if reason else 'nothing'}`.) The script runs the "
-            "same workloads on `postgres://postgres@127.0.0.1:5432/<fresh db>` as soon as the store exists.")
-        verdicts.append(("PostgreSQL client_credentials ≥ 0.15 of the ceiling", "pending (no PostgreSQL store)"))
+        out("Not measured: PostgreSQL could not be set up for the run "
+            f"(`{reason[-1] if reason else 'no message'}`).")
+        verdicts.append(("PostgreSQL client_credentials ≥ 0.15 of the ceiling", "not measured"))
     else:
         table("postgres", floors=POSTGRES_FLOORS)
     out("")
@@ -204,6 +203,9 @@ def main(result_dir, output):
         "throughout; below that, the load generator or the disk was the limit). A run with any non-2xx "
         "answer, a body without the expected field, a socket error or an exhausted token pool is invalid "
         "and marked so. Raw per-run results: `bench/results/<time>/results.jsonl` (not committed).")
+    out("")
+    out("Where a floor is not met, [performance.md](performance.md) says what limits it, with profiles, "
+        "and what was tried.")
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     Path(output).write_text("\n".join(lines) + "\n")
 
