@@ -8,7 +8,7 @@
 
 use crate::store::TokenHash;
 use anyhow::Context;
-use argon2::password_hash::{self, Output, ParamsString, PasswordHash, SaltString};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -59,8 +59,8 @@ pub fn sha256_secret_hash(secret: &str) -> String {
 /// of starving other requests. Each thread fills the same working memory
 /// (19 MiB) every time, so memory stays at one buffer per core and no hash
 /// pays for mapping and zeroing fresh pages.
-fn hashing_queue() -> &'static Mutex<mpsc::Sender<HashJob>> {
-    static QUEUE: OnceLock<Mutex<mpsc::Sender<HashJob>>> = OnceLock::new();
+fn hashing_queue() -> &'static mpsc::Sender<HashJob> {
+    static QUEUE: OnceLock<mpsc::Sender<HashJob>> = OnceLock::new();
     QUEUE.get_or_init(|| {
         let (sender, jobs) = mpsc::channel::<HashJob>();
         let jobs = Arc::new(Mutex::new(jobs));
@@ -83,7 +83,7 @@ fn hashing_queue() -> &'static Mutex<mpsc::Sender<HashJob>> {
                 tracing::error!(%error, "cannot start an Argon2 thread");
             }
         }
-        Mutex::new(sender)
+        sender
     })
 }
 
@@ -98,13 +98,15 @@ async fn run_argon2<T: Send + 'static>(
         let _ = answer.send(work(memory));
     });
     hashing_queue()
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
         .send(job)
         .map_err(|_| anyhow::anyhow!("no Argon2 thread is running"))?;
     answered
         .await
         .map_err(|_| anyhow::anyhow!("the Argon2 thread stopped"))?
+}
+
+fn argon2_error(error: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!("argon2: {error}")
 }
 
 /// Argon2 over `memory`, grown first if `argon2`'s parameters need more (a
@@ -122,7 +124,7 @@ fn argon2_into(
     }
     argon2
         .hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
-        .map_err(|e| anyhow::anyhow!("argon2: {e}"))
+        .map_err(argon2_error)
 }
 
 /// Argon2id with the crate's defaults (m = 19 MiB, t = 2, p = 1: the OWASP
@@ -132,7 +134,6 @@ pub async fn hash_password(password: String) -> anyhow::Result<String> {
 }
 
 fn hash_phc(memory: &mut Vec<Block>, password: &[u8]) -> anyhow::Result<String> {
-    let argon2_error = |e: password_hash::Error| anyhow::anyhow!("argon2: {e}");
     let salt = SaltString::generate(&mut OsRng);
     let argon2 = Argon2::default();
     let mut salt_bytes = [0u8; 64];
@@ -151,13 +152,12 @@ fn hash_phc(memory: &mut Vec<Block>, password: &[u8]) -> anyhow::Result<String> 
 
 /// Recomputes a PHC Argon2 hash for `password` and compares in constant time.
 fn verify_phc(memory: &mut Vec<Block>, stored: &str, password: &[u8]) -> anyhow::Result<bool> {
-    let argon2_error = |e: password_hash::Error| anyhow::anyhow!("argon2: {e}");
     let hash = PasswordHash::new(stored).map_err(argon2_error)?;
     let expected = hash.hash.context("the stored hash has no output")?;
     let salt = hash.salt.context("the stored hash has no salt")?;
     let algorithm = Algorithm::try_from(hash.algorithm).map_err(argon2_error)?;
     let version = match hash.version {
-        Some(version) => Version::try_from(version).map_err(|e| anyhow::anyhow!("argon2: {e}"))?,
+        Some(version) => Version::try_from(version).map_err(argon2_error)?,
         None => Version::default(),
     };
     let params = Params::try_from(&hash).map_err(argon2_error)?;

@@ -376,11 +376,11 @@ impl Store for SqliteStore {
         let mut purged = 0;
         for statement in tokens::PURGE_STATEMENTS {
             loop {
-                let deleted = self
+                let (expired, grants) = self
                     .write(move |conn| tokens::purge_batch(conn, statement, now, PURGE_BATCH))
                     .await?;
-                purged += deleted;
-                if deleted < PURGE_BATCH as u64 {
+                purged += expired + grants;
+                if expired < PURGE_BATCH as u64 {
                     break;
                 }
             }

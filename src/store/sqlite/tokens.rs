@@ -180,23 +180,19 @@ pub fn exchange_code(
 
 /// Runs one of [`PURGE_STATEMENTS`]: deletes up to `limit` expired rows and
 /// the grants that the deleted tokens and codes leave empty. Returns how
-/// many rows went.
+/// many expired rows went (fewer than `limit`: none are left) and how many
+/// grants.
 pub fn purge_batch(
     conn: &Connection,
     statement: &str,
     now: i64,
     limit: i64,
-) -> rusqlite::Result<u64> {
-    let mut emptied: Vec<Option<i64>> = Vec::new();
-    let mut deleted = 0;
-    {
-        let mut purge = conn.prepare_cached(statement)?;
-        let mut rows = purge.query(params![now, limit])?;
-        while let Some(row) = rows.next()? {
-            emptied.push(row.get(0)?);
-            deleted += 1;
-        }
-    }
+) -> rusqlite::Result<(u64, u64)> {
+    let mut emptied: Vec<Option<i64>> = conn
+        .prepare_cached(statement)?
+        .query_map(params![now, limit], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let expired = emptied.len() as u64;
     emptied.sort_unstable();
     emptied.dedup();
     // Grants do not expire, they empty: one goes when its last token and
@@ -206,10 +202,11 @@ pub fn purge_batch(
            AND NOT EXISTS (SELECT 1 FROM tokens WHERE grant_id = ?1)
            AND NOT EXISTS (SELECT 1 FROM codes WHERE grant_id = ?1)",
     )?;
+    let mut grants = 0;
     for grant_id in emptied.into_iter().flatten() {
-        deleted += drop_grant.execute([grant_id])? as u64;
+        grants += drop_grant.execute([grant_id])? as u64;
     }
-    Ok(deleted)
+    Ok((expired, grants))
 }
 
 /// What the purge deletes, each returning the grant its rows belonged to
