@@ -11,6 +11,11 @@
 //!   authorization codes with the PKCE S256 challenge of VERIFIER, as the
 //!   consent page would create them, one per line. They live an hour instead
 //!   of the server's 60 s so that a pool outlasts a run.
+//! - `fill SQLITE_FILE COUNT SAMPLE`: the scale run's store: COUNT live
+//!   access tokens, each in its own grant, minted as the server mints them
+//!   (so their keys follow each other in time as real ones would) but
+//!   written in one bulk transaction; prints SAMPLE of them, evenly spread
+//!   over the table, one per line.
 //!
 //! Writes go through `Store` with many calls in flight, so they share group
 //! commits.
@@ -37,7 +42,8 @@ fn main() -> anyhow::Result<()> {
         Some("access" | "refresh" | "codes") => {
             tokio::runtime::Runtime::new()?.block_on(pool(&args[0], &args[1..]))
         }
-        _ => bail!("usage: fixtures start|access|refresh|codes … (see bench/fixtures.rs)"),
+        Some("fill") => fill(&args[1..]),
+        _ => bail!("usage: fixtures start|access|refresh|codes|fill … (see bench/fixtures.rs)"),
     }
 }
 
@@ -161,7 +167,7 @@ async fn code(
     redirect_uri: &str,
     challenge: &str,
 ) -> anyhow::Result<String> {
-    let code = crypto::random_secret();
+    let code = crypto::new_token();
     store
         .create_code(&NewCode {
             hash: crypto::token_hash(&code),
@@ -174,4 +180,46 @@ async fn code(
         })
         .await?;
     Ok(code)
+}
+
+fn fill(args: &[String]) -> anyhow::Result<()> {
+    let [file, count, sample] = args else {
+        bail!("usage: fixtures fill SQLITE_FILE COUNT SAMPLE");
+    };
+    let (count, sample): (u64, u64) = (count.parse()?, sample.parse()?);
+    let every = (count / sample.max(1)).max(1);
+    let mut conn = rusqlite::Connection::open(file)?;
+    // A bulk load, not the server's durable path: one transaction, no fsync.
+    conn.execute_batch("PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF;")?;
+    let now = portcullis::time::now();
+    let tx = conn.transaction()?;
+    {
+        let mut grant = tx.prepare(
+            "INSERT INTO grants (client_id, user_id, created_at) VALUES ('bulk-client', 1, ?)",
+        )?;
+        let mut token = tx.prepare(
+            "INSERT INTO tokens (hash, kind, grant_id, scope, issued_at, expires_at)
+             VALUES (?, 0, ?, 'profile', ?, ?)",
+        )?;
+        let mut out = BufWriter::new(std::io::stdout().lock());
+        for index in 0..count {
+            grant.execute([now])?;
+            let grant_id = tx.last_insert_rowid();
+            let access_token = crypto::new_token();
+            let key = crypto::token_hash(&access_token);
+            token.execute(rusqlite::params![
+                &key.0[..],
+                grant_id,
+                now,
+                now + 30 * 86400
+            ])?;
+            if index % every == 0 {
+                writeln!(out, "{access_token}")?;
+            }
+        }
+        out.flush()?;
+    }
+    tx.commit()?;
+    conn.execute_batch("PRAGMA journal_mode = WAL;")?;
+    Ok(())
 }

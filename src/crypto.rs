@@ -37,9 +37,42 @@ pub fn sha256(value: &[u8]) -> [u8; 32] {
     Sha256::digest(value).into()
 }
 
-/// The at-rest form of a token, code or session id.
+/// The length of a token's id: 48 bits of time and 80 random bits.
+const TOKEN_ID_LEN: usize = 16;
+/// An id followed by 256 random bits.
+const TOKEN_LEN: usize = TOKEN_ID_LEN + 32;
+
+/// A new token, code or session id: base64url (64 chars) of a 128-bit id
+/// that starts with the time in milliseconds, big-endian (the layout of
+/// UUIDv7, RFC 9562 §5.7), then 256 random bits.
+///
+/// The id leads the at-rest key (see [`token_hash`]), so keys sort by time:
+/// each new row lands on the last page of the store's B-tree instead of a
+/// random one, and a commit of many tokens writes a few pages rather than
+/// one per token, while the tokens in use (the recent ones) share pages
+/// that stay cached however large the table grows.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; TOKEN_LEN];
+    OsRng.fill_bytes(&mut bytes);
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as u64);
+    bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The at-rest key of a token, code or session id: its id, then the SHA-256
+/// of the whole token. Only a presenter of the exact token can produce a
+/// stored key; the id alone grants nothing. A value that is not one of our
+/// tokens gets an all-zero id, which no minted token has.
 pub fn token_hash(token: &str) -> TokenHash {
-    TokenHash(sha256(token.as_bytes()))
+    let mut key = [0u8; TOKEN_ID_LEN + 32];
+    let mut decoded = [0u8; TOKEN_LEN];
+    if let Ok(TOKEN_LEN) = URL_SAFE_NO_PAD.decode_slice(token, &mut decoded) {
+        key[..TOKEN_ID_LEN].copy_from_slice(&decoded[..TOKEN_ID_LEN]);
+    }
+    key[TOKEN_ID_LEN..].copy_from_slice(&sha256(token.as_bytes()));
+    TokenHash(key)
 }
 
 /// Constant-time equality; the length of the inputs is not secret.
@@ -220,6 +253,36 @@ mod tests {
         let (a, b) = (random_secret(), random_secret());
         assert_eq!(URL_SAFE_NO_PAD.decode(&a).unwrap().len(), 32);
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn token_keys_sort_by_minting_time_and_bind_the_whole_token() {
+        let earlier = new_token();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let later = new_token();
+        assert_eq!(later.len(), 64);
+        let (earlier_key, later_key) = (token_hash(&earlier), token_hash(&later));
+        assert!(
+            earlier_key.0 < later_key.0,
+            "keys must follow minting order"
+        );
+        // The key starts with the token's id and ends with its SHA-256.
+        let decoded = URL_SAFE_NO_PAD.decode(&later).unwrap();
+        assert_eq!(later_key.0[..16], decoded[..16]);
+        assert_eq!(later_key.0[16..], sha256(later.as_bytes()));
+        // Same id, different secret: a different key.
+        let mut forged = decoded.clone();
+        forged[47] ^= 1;
+        assert_ne!(token_hash(&URL_SAFE_NO_PAD.encode(forged)), later_key);
+    }
+
+    #[test]
+    fn values_that_are_not_tokens_get_no_id() {
+        for value in ["", "short", &random_secret(), &"A".repeat(65)] {
+            let key = token_hash(value);
+            assert_eq!(key.0[..16], [0; 16]);
+            assert_eq!(key.0[16..], sha256(value.as_bytes()));
+        }
     }
 
     #[tokio::test]

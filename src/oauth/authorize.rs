@@ -135,7 +135,7 @@ pub async fn approve(
     let mut answer: Vec<(&str, String)> = Vec::new();
     match request.response_type {
         ResponseType::Code => {
-            let code = crypto::random_secret();
+            let code = crypto::new_token();
             provider
                 .store
                 .create_code(&NewCode {

@@ -32,7 +32,7 @@ pub enum Refresh<'a> {
 }
 
 pub fn mint(settings: &Settings, now: i64, scope: &str, refresh: Refresh<'_>) -> Minted {
-    let access_token = crypto::random_secret();
+    let access_token = crypto::new_token();
     let mut rows = vec![NewToken {
         hash: crypto::token_hash(&access_token),
         kind: TokenKind::Access,
@@ -43,7 +43,7 @@ pub fn mint(settings: &Settings, now: i64, scope: &str, refresh: Refresh<'_>) ->
     let refresh_token = match refresh {
         Refresh::None => None,
         Refresh::WithScope(refresh_scope) => {
-            let token = crypto::random_secret();
+            let token = crypto::new_token();
             rows.push(NewToken {
                 hash: crypto::token_hash(&token),
                 kind: TokenKind::Refresh,

@@ -2,9 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-/// SHA-256 of a token, code or session id: the only form they are stored in.
+/// The at-rest key of a token, code or session id (its time-ordered id,
+/// then its SHA-256; see [`crate::crypto::token_hash`]): the only form they
+/// are stored in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TokenHash(pub [u8; 32]);
+pub struct TokenHash(pub [u8; 48]);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct User {

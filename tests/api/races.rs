@@ -66,7 +66,7 @@ async fn concurrent_code_exchanges_issue_one_token(backend: Backend) {
     let server = TestServer::start(backend).await;
     let redirect_uri = "http://127.0.0.1:8765/callback";
     // No browser flow on this branch yet: the code goes straight to the store.
-    let code = portcullis::crypto::random_secret();
+    let code = portcullis::crypto::new_token();
     let store = portcullis::store::open(server.database_url(), 1)
         .await
         .expect("open store");
@@ -120,7 +120,7 @@ async fn nodes(database: &FreshDatabase) -> Vec<SharedStore> {
 fn new_token(kind: TokenKind) -> NewToken {
     let now = portcullis::time::now();
     NewToken {
-        hash: portcullis::crypto::token_hash(&portcullis::crypto::random_secret()),
+        hash: portcullis::crypto::token_hash(&portcullis::crypto::new_token()),
         kind,
         scope: "profile".into(),
         issued_at: now,
@@ -163,7 +163,7 @@ async fn store_rotates_a_refresh_token_once(backend: Backend) {
 async fn store_exchanges_a_code_once(backend: Backend) {
     let database = backend.fresh_database().await;
     let stores = nodes(&database).await;
-    let hash: TokenHash = portcullis::crypto::token_hash(&portcullis::crypto::random_secret());
+    let hash: TokenHash = portcullis::crypto::token_hash(&portcullis::crypto::new_token());
     stores[0]
         .create_code(&NewCode {
             hash,

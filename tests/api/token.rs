@@ -41,7 +41,7 @@ async fn password_grant_issues_access_and_refresh_tokens(backend: Backend) {
         body["scope"],
         "all profile email restaurants:read restaurants:write"
     );
-    assert_eq!(str_field(&body, "access_token").len(), 43);
+    assert_eq!(str_field(&body, "access_token").len(), 64);
     assert!(server.is_active(str_field(&body, "refresh_token")).await);
 }
 

@@ -152,7 +152,7 @@ impl Browser {
     /// one planted before it is worthless (session fixation).
     pub async fn sign_in(&mut self, state: &AppState, user: &User) -> Result<(), OAuthError> {
         self.sign_out(state).await?;
-        let session_id = crypto::random_secret();
+        let session_id = crypto::new_token();
         let now = time::now();
         let hash = crypto::token_hash(&session_id);
         state
