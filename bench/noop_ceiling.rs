@@ -16,7 +16,7 @@ use std::time::Duration;
 
 /// Shaped like the server's answers, so that the load generator reads and
 /// checks as many bytes here as there.
-const TOKEN: &str = r#"{"access_token":"bmFvcGNlaWxpbmdhY2Nlc3N0b2tlbmZpeGVkYm9keTAwMA","token_type":"Bearer","expires_in":3600,"scope":"profile","refresh_token":"bmFvcGNlaWxpbmdyZWZyZXNodG9rZW5maXhlZGJvZHkwMA","refresh_token_expires_in":2592000}"#;
+const TOKEN: &str = r#"{"access_token":"AZqxbm9vcGNlaWxpbmdhY2Nlc3N0b2tlbmZpeGVkYm9keTAwMDAwMDAwMDAwMDAw","token_type":"Bearer","expires_in":3600,"scope":"profile","refresh_token":"AZqxbm9vcGNlaWxpbmdyZWZyZXNodG9rZW5maXhlZGJvZHkwMDAwMDAwMDAwMDAw","refresh_token_expires_in":2592000}"#;
 const INTROSPECTION: &str = r#"{"active":true,"scope":"profile","client_id":"noop","username":"mike","sub":"1","token_type":"Bearer","exp":4102444800,"iat":1700000000,"iss":"http://127.0.0.1:9100"}"#;
 const ME: &str = r#"{"id":1,"username":"mike"}"#;
 const HEALTH: &str = r#"{"status":"ok"}"#;

@@ -12,10 +12,12 @@ use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use rand::rngs::OsRng;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use std::sync::{mpsc, Arc, Mutex, OnceLock, PoisonError};
+use std::sync::OnceLock;
+use std::time::Duration;
 use subtle::ConstantTimeEq;
 use tokio::sync::oneshot;
 
@@ -87,31 +89,24 @@ pub fn sha256_secret_hash(secret: &str) -> String {
     format!("{SHA256_PREFIX}{}", hex::encode(sha256(secret.as_bytes())))
 }
 
+/// How long a hashing thread keeps its working memory with no work: a run
+/// of logins reuses it, an idle server gives it back.
+const KEEP_MEMORY_IDLE: Duration = Duration::from_secs(1);
+
 /// The hashing threads' queue. Argon2 runs on dedicated threads, one per
 /// core, never on the async workers: a burst of logins queues here instead
 /// of starving other requests. Each thread fills the same working memory
-/// (19 MiB) every time, so memory stays at one buffer per core and no hash
-/// pays for mapping and zeroing fresh pages.
-fn hashing_queue() -> &'static mpsc::Sender<HashJob> {
-    static QUEUE: OnceLock<mpsc::Sender<HashJob>> = OnceLock::new();
+/// (19 MiB) for hash after hash, so memory stays at one buffer per busy
+/// core and no hash in a run pays for mapping and zeroing fresh pages.
+fn hashing_queue() -> &'static Sender<HashJob> {
+    static QUEUE: OnceLock<Sender<HashJob>> = OnceLock::new();
     QUEUE.get_or_init(|| {
-        let (sender, jobs) = mpsc::channel::<HashJob>();
-        let jobs = Arc::new(Mutex::new(jobs));
+        let (sender, jobs) = crossbeam_channel::unbounded::<HashJob>();
         for index in 0..std::thread::available_parallelism().map_or(1, |n| n.get()) {
-            let jobs = Arc::clone(&jobs);
+            let jobs = jobs.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("argon2-{index}"))
-                .spawn(move || {
-                    let mut memory = vec![Block::default(); Params::default().block_count()];
-                    loop {
-                        // The lock is held only while waiting for the next job.
-                        let job = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
-                        match job {
-                            Ok(job) => job(&mut memory),
-                            Err(_) => return,
-                        }
-                    }
-                });
+                .spawn(move || run_hashing_thread(&jobs));
             if let Err(error) = spawned {
                 tracing::error!(%error, "cannot start an Argon2 thread");
             }
@@ -119,6 +114,38 @@ fn hashing_queue() -> &'static mpsc::Sender<HashJob> {
         sender
     })
 }
+
+fn run_hashing_thread(jobs: &Receiver<HashJob>) {
+    let mut memory = Vec::new();
+    loop {
+        let job = if memory.is_empty() {
+            jobs.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        } else {
+            jobs.recv_timeout(KEEP_MEMORY_IDLE)
+        };
+        match job {
+            Ok(job) => job(&mut memory),
+            // `argon2_into` allocates it again for the next job.
+            Err(RecvTimeoutError::Timeout) => {
+                memory = Vec::new();
+                return_freed_memory();
+            }
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
+
+/// glibc keeps a freed buffer this size in the thread's arena (after the
+/// first one it stops mapping such sizes separately); trimming gives its
+/// pages back to the system.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn return_freed_memory() {
+    // SAFETY: malloc_trim has no preconditions; it only releases free pages.
+    unsafe { libc::malloc_trim(0) };
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn return_freed_memory() {}
 
 type HashJob = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 
@@ -291,6 +318,13 @@ mod tests {
         assert!(!stored.contains("s3cret"));
         assert!(verify_client_secret(&stored, "s3cret").await);
         assert!(!verify_client_secret(&stored, "s3creT").await);
+    }
+
+    #[tokio::test]
+    async fn hashing_threads_work_again_after_giving_back_their_memory() {
+        let stored = hash_password("pass".into()).await.unwrap();
+        tokio::time::sleep(KEEP_MEMORY_IDLE + Duration::from_millis(200)).await;
+        assert!(verify_password(Some(stored), "pass".into()).await);
     }
 
     #[tokio::test]
