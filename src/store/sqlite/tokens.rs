@@ -36,23 +36,25 @@ fn insert_tokens(conn: &Connection, grant_id: i64, tokens: &[NewToken]) -> rusql
     Ok(())
 }
 
+/// Reads the columns of [`token`]'s SELECT by position (see
+/// `client_columns!` in accounts.rs for why).
 fn token_from_row(row: &Row) -> rusqlite::Result<TokenRecord> {
-    let kind: i64 = row.get("kind")?;
+    let kind: i64 = row.get(0)?;
     Ok(TokenRecord {
         kind: if kind == 1 {
             TokenKind::Refresh
         } else {
             TokenKind::Access
         },
-        grant_id: row.get("grant_id")?,
-        client_id: row.get("client_id")?,
-        user_id: row.get("user_id")?,
-        username: row.get("username")?,
-        scope: row.get("scope")?,
-        issued_at: row.get("issued_at")?,
-        expires_at: row.get("expires_at")?,
-        revoked: row.get("revoked")?,
-        used: row.get("used")?,
+        grant_id: row.get(1)?,
+        client_id: row.get(2)?,
+        user_id: row.get(3)?,
+        username: row.get(4)?,
+        scope: row.get(5)?,
+        issued_at: row.get(6)?,
+        expires_at: row.get(7)?,
+        revoked: row.get(8)?,
+        used: row.get(9)?,
     })
 }
 
