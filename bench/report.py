@@ -52,6 +52,11 @@ def fmt(value, digits=0, suffix=""):
     return f"{value:,.{digits}f}{suffix}"
 
 
+# A yardstick that moved more than this between runs measured the machine's
+# other tenants, not the framework: its ratios get no verdict.
+NOISE_LIMIT = 1.3
+
+
 def main(result_dir, output):
     result_dir = Path(result_dir)
     meta = json.loads((result_dir / "meta.json").read_text())
@@ -60,6 +65,12 @@ def main(result_dir, output):
     def runs(phase, server, workload):
         return [r for r in results
                 if r.get("phase") == phase and r.get("server") == server and r.get("workload") == workload]
+
+    def paired_ceiling(run):
+        before = results[:next(i for i, r in enumerate(results) if r is run)]
+        return next((r for r in reversed(before)
+                     if r.get("phase") == run["phase"] and r.get("server") == "ceiling"
+                     and r.get("workload") == run["workload"] and r.get("rep") == run["rep"]), None)
 
     argon2 = {r["rep"]: r["per_second"] for r in results if r.get("workload") == "argon2_raw"}
     lines = []
@@ -92,7 +103,10 @@ def main(result_dir, output):
             mine = runs(phase, server, workload)
             if not mine:
                 continue
-            ceiling = {r["rep"]: r for r in runs(phase, "ceiling", workload)}
+            # Each run's ceiling is the one measured just before it: the SQLite
+            # and PostgreSQL rounds each have their own.
+            ceiling = {r["rep"]: paired_ceiling(r) for r in mine}
+            ceiling = {rep: c for rep, c in ceiling.items() if c is not None}
             bad = [(r["rep"], problems(r)) for r in mine if problems(r)]
             valid = [r for r in mine if not problems(r)]
             ratios = []
@@ -107,8 +121,15 @@ def main(result_dir, output):
             ratio = median(ratios)
             rss = max((r["peak_rss_kib"] for r in mine), default=0)
             peak_rss = max(peak_rss, rss)
+            bases = (list(argon2.values()) if against == "argon2"
+                     else [c["rps"] for c in ceiling.values() if not problems(c)])
+            noisy = len(bases) > 1 and max(bases) > NOISE_LIMIT * min(bases)
             if bad:
                 verdict = "**INVALID** " + "; ".join(f"run {rep}: {', '.join(p)}" for rep, p in bad)
+            elif noisy:
+                what = "raw Argon2id" if against == "argon2" else "ceiling"
+                verdict = (f"**NOISY**: the {what} varied {fmt(min(bases))}–{fmt(max(bases))} "
+                           "across runs; no verdict")
             elif floor is None:
                 verdict = "reported"
             else:
@@ -204,7 +225,9 @@ def main(result_dir, output):
         "\"server CPU %\" is the server's CPU time over the run's wall time (100 = its core was busy "
         "throughout; below that, the load generator or the disk was the limit). A run with any non-2xx "
         "answer, a body without the expected field, a socket error or an exhausted token pool is invalid "
-        "and marked so. Raw per-run results: `bench/results/<time>/results.jsonl` (not committed).")
+        "and marked so. A ratio whose yardstick (the ceiling, or the raw Argon2id rate) moved by more than "
+        f"{round((NOISE_LIMIT - 1) * 100)} % between runs is marked noisy and gets no verdict: on a shared machine "
+        "that measures the other tenants. Raw per-run results: `bench/results/<time>/results.jsonl` (not committed).")
     out("")
     out("Where a floor is not met, [performance.md](performance.md) says what limits it, with profiles, "
         "and what was tried.")
