@@ -56,10 +56,7 @@ const TOKEN_LEN: usize = TOKEN_ID_LEN + 32;
 pub fn new_token() -> String {
     let mut bytes = [0u8; TOKEN_LEN];
     OsRng.fill_bytes(&mut bytes);
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis() as u64);
-    bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
+    bytes[..6].copy_from_slice(&crate::time::now_millis().to_be_bytes()[2..]);
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
@@ -68,7 +65,7 @@ pub fn new_token() -> String {
 /// stored key; the id alone grants nothing. A value that is not one of our
 /// tokens gets an all-zero id, which no minted token has.
 pub fn token_hash(token: &str) -> TokenHash {
-    let mut key = [0u8; TOKEN_ID_LEN + 32];
+    let mut key = [0u8; TokenHash::LEN];
     let mut decoded = [0u8; TOKEN_LEN];
     if let Ok(TOKEN_LEN) = URL_SAFE_NO_PAD.decode_slice(token, &mut decoded) {
         key[..TOKEN_ID_LEN].copy_from_slice(&decoded[..TOKEN_ID_LEN]);

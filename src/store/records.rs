@@ -6,7 +6,12 @@ use serde::{Deserialize, Serialize};
 /// then its SHA-256; see [`crate::crypto::token_hash`]): the only form they
 /// are stored in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TokenHash(pub [u8; 48]);
+pub struct TokenHash(pub [u8; TokenHash::LEN]);
+
+impl TokenHash {
+    /// A 16-byte id and a 32-byte SHA-256.
+    pub const LEN: usize = 48;
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct User {

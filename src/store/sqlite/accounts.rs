@@ -4,6 +4,7 @@
 use crate::store::*;
 use rusqlite::types::Type;
 use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::sync::LazyLock;
 
 fn user_from_row(row: &Row) -> rusqlite::Result<User> {
     Ok(User {
@@ -196,6 +197,25 @@ pub fn delete_session(conn: &Connection, hash: &TokenHash) -> rusqlite::Result<(
     Ok(())
 }
 
+/// [`failures`]' statement for up to three keys (the limiter's subjects),
+/// built once rather than on every request.
+static FAILURES_SQL: LazyLock<Vec<String>> = LazyLock::new(|| (0..=3).map(failures_sql).collect());
+
+/// One SELECT per key, joined by UNION ALL: `key IN (…)` would build a
+/// temporary B-tree of the keys on every call.
+fn failures_sql(keys: usize) -> String {
+    (0..keys)
+        .map(|index| {
+            format!(
+                "SELECT key, count, window_start FROM failed_attempts
+                 WHERE key = ?{} AND window_start > ?1",
+                index + 2
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
+}
+
 pub fn failures(
     conn: &Connection,
     keys: &[String],
@@ -205,20 +225,15 @@ pub fn failures(
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    // One SELECT per key, joined by UNION ALL: `key IN (…)` would build a
-    // temporary B-tree of the keys on every call. The few shapes (one to
-    // three keys) each stay in the statement cache.
-    let sql = (0..keys.len())
-        .map(|index| {
-            format!(
-                "SELECT key, count, window_start FROM failed_attempts
-                 WHERE key = ?{} AND window_start > ?1",
-                index + 2
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" UNION ALL ");
-    let mut query = conn.prepare_cached(&sql)?;
+    let built;
+    let sql = match FAILURES_SQL.get(keys.len()) {
+        Some(sql) => sql.as_str(),
+        None => {
+            built = failures_sql(keys.len());
+            &built
+        }
+    };
+    let mut query = conn.prepare_cached(sql)?;
     let opened_after = now - window;
     let values = std::iter::once(&opened_after as &dyn rusqlite::ToSql)
         .chain(keys.iter().map(|key| key as &dyn rusqlite::ToSql));
