@@ -111,12 +111,11 @@ fn code_from_row(row: PgRow) -> Result<CodeRecord, sqlx::Error> {
 async fn purge_in_batches(pool: &PgPool, statement: &str, now: i64) -> Result<u64, sqlx::Error> {
     let mut purged = 0;
     loop {
-        let deleted = sqlx::query(statement)
+        let batch = sqlx::query(statement)
             .bind(now)
             .bind(PURGE_BATCH)
-            .execute(pool)
-            .await?
-            .rows_affected();
+            .execute(pool);
+        let deleted = super::within_deadline(batch).await?.rows_affected();
         purged += deleted;
         if deleted < PURGE_BATCH as u64 {
             return Ok(purged);
