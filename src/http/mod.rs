@@ -17,7 +17,8 @@ use crate::limits::{LimitSettings, Limiter};
 use crate::oauth::Provider;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, Request, StatusCode};
-use axum::response::IntoResponse;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use std::ops::Deref;
@@ -72,10 +73,15 @@ pub fn router(state: AppState) -> Router {
         .config
         .secure_cookies()
         .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"));
-    Router::new()
+    // The back channel reads the lockout counters, the client and often a
+    // token in a row: one snapshot for them all.
+    let back_channel = Router::new()
         .route("/oauth/token", post(token::token))
         .route("/oauth/revoke", post(revoke::revoke))
         .route("/oauth/introspect", post(introspect::introspect))
+        .route_layer(middleware::from_fn(one_snapshot_per_step));
+    Router::new()
+        .merge(back_channel)
         .route(
             "/.well-known/oauth-authorization-server",
             get(metadata::metadata),
@@ -116,6 +122,10 @@ pub fn router(state: AppState) -> Router {
                 tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
             }),
         )
+}
+
+async fn one_snapshot_per_step(request: axum::extract::Request, next: Next) -> Response {
+    crate::store::share_read_snapshots(next.run(request)).await
 }
 
 async fn healthz() -> Json<serde_json::Value> {

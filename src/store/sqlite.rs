@@ -7,6 +7,12 @@
 //! spending over half of an introspection's time switching threads). WAL
 //! lets these reads run beside the writer.
 //!
+//! Each read transaction takes and releases a WAL-index lock with two
+//! `fcntl` calls, which cost more than a cached lookup: under introspection
+//! they were a fifth of the server's time. So the reads that one request
+//! makes without waiting in between (the lockout counters, the client, the
+//! token) share one read transaction: see [`super::share_read_snapshots`].
+//!
 //! All writes go to one writer thread that batches whatever is waiting into
 //! a single transaction and fsync ("group commit"): many concurrent token
 //! issuances cost one durable commit, and each caller is answered only after
@@ -18,8 +24,9 @@ mod tokens;
 
 use super::*;
 use rusqlite::{ffi, Connection, ErrorCode, OpenFlags, TransactionBehavior};
+use std::cell::RefCell;
 use std::path::PathBuf;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
@@ -50,11 +57,82 @@ type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 type WriteJob = Box<dyn FnOnce(&Connection) -> Completion + Send>;
 
 pub struct SqliteStore {
-    path: PathBuf,
-    /// Idle read-only connections; a read takes one or opens a new one.
-    readers: Mutex<Vec<Connection>>,
-    max_idle_readers: usize,
+    readers: Arc<Readers>,
     writes: mpsc::Sender<WriteJob>,
+}
+
+/// Idle read-only connections; a read takes one or opens a new one.
+struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    max_idle: usize,
+}
+
+impl Readers {
+    fn take(&self) -> rusqlite::Result<Connection> {
+        match self.idle().pop() {
+            Some(conn) => Ok(conn),
+            None => open_reader(&self.path),
+        }
+    }
+
+    fn give_back(&self, conn: Connection) {
+        let mut idle = self.idle();
+        if idle.len() < self.max_idle {
+            idle.push(conn);
+        }
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+        // The lock is held for a push or a pop, which cannot panic: a
+        // poisoned list is still a valid list.
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+tokio::task_local! {
+    /// The read transaction shared by the reads of the current step of a
+    /// request (see [`step_scope`]); empty until the step's first read.
+    static STEP_READER: RefCell<Option<StepReader>>;
+}
+
+/// A reader connection inside an open read transaction.
+struct StepReader {
+    conn: Connection,
+    readers: Arc<Readers>,
+}
+
+impl StepReader {
+    /// Ends the read transaction and returns the connection to its pool;
+    /// a connection whose transaction will not end is closed instead.
+    fn end(self) {
+        if self.conn.execute_batch("COMMIT").is_ok() {
+            self.readers.give_back(self.conn);
+        }
+    }
+}
+
+/// Runs `step` (one poll of a request's future) with a step reader: its
+/// reads from one store share one read transaction, which ends when the
+/// step does, before the request waits for anything.
+pub(super) fn step_scope<R>(step: impl FnOnce() -> R) -> R {
+    STEP_READER.sync_scope(RefCell::new(None), || {
+        let result = step();
+        end_step_reader();
+        result
+    })
+}
+
+/// Ends the current step's read transaction, if any: at the end of the
+/// step, and before a write, so that reads after it see it.
+fn end_step_reader() {
+    let reader = STEP_READER
+        .try_with(|slot| slot.try_borrow_mut().ok().and_then(|mut slot| slot.take()))
+        .ok()
+        .flatten();
+    if let Some(reader) = reader {
+        reader.end();
+    }
 }
 
 impl SqliteStore {
@@ -70,32 +148,64 @@ impl SqliteStore {
             .name("sqlite-writer".into())
             .spawn(move || run_writer(writer, jobs))?;
         Ok(SqliteStore {
-            path,
-            readers: Mutex::new(Vec::new()),
-            max_idle_readers: max_connections.max(1) as usize,
+            readers: Arc::new(Readers {
+                path,
+                idle: Mutex::new(Vec::new()),
+                max_idle: max_connections.max(1) as usize,
+            }),
             writes,
         })
     }
 
-    /// Runs `query` on a read-only connection, here and now.
+    /// Runs `query` on a read-only connection, here and now: inside the
+    /// current step's read transaction if there is a step scope, else in a
+    /// transaction of its own.
     fn read<T>(&self, query: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> StoreResult<T> {
-        let idle = self.idle_readers().pop();
-        let conn = match idle {
-            Some(conn) => conn,
-            None => open_reader(&self.path).map_err(classify)?,
-        };
-        let result = query(&conn);
-        let mut idle = self.idle_readers();
-        if idle.len() < self.max_idle_readers {
-            idle.push(conn);
+        let in_step = STEP_READER
+            .try_with(|slot| slot.try_borrow_mut().is_ok())
+            .unwrap_or(false);
+        if in_step {
+            // Just checked: the scope is set and its slot is free.
+            STEP_READER.with(|slot| self.read_in_step(&mut slot.borrow_mut(), query))
+        } else {
+            let conn = self.readers.take().map_err(classify)?;
+            let result = query(&conn);
+            self.readers.give_back(conn);
+            result.map_err(classify)
         }
-        result.map_err(classify)
     }
 
-    fn idle_readers(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
-        // The lock is held for a push or a pop, which cannot panic: a
-        // poisoned list is still a valid list.
-        self.readers.lock().unwrap_or_else(PoisonError::into_inner)
+    fn read_in_step<T>(
+        &self,
+        slot: &mut Option<StepReader>,
+        query: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> StoreResult<T> {
+        let reader = match slot {
+            Some(reader) if Arc::ptr_eq(&reader.readers, &self.readers) => reader,
+            _ => {
+                // A step that reads two stores (only tests run several)
+                // keeps a transaction on the latest one.
+                if let Some(other) = slot.take() {
+                    other.end();
+                }
+                let conn = self.readers.take().map_err(classify)?;
+                // BEGIN is deferred: the snapshot is taken by the first read.
+                if let Err(error) = conn.execute_batch("BEGIN") {
+                    return Err(classify(error));
+                }
+                slot.insert(StepReader {
+                    conn,
+                    readers: Arc::clone(&self.readers),
+                })
+            }
+        };
+        let result = query(&reader.conn);
+        if result.is_err() {
+            if let Some(reader) = slot.take() {
+                reader.end();
+            }
+        }
+        result.map_err(classify)
     }
 
     /// Runs `job` inside the next group commit and returns its result once
@@ -106,6 +216,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
+        end_step_reader();
         let (answer, answered) = oneshot::channel();
         let job: WriteJob = Box::new(move |conn| {
             let result = in_savepoint(conn, job);
@@ -412,5 +523,77 @@ impl Store for SqliteStore {
         let restaurant = restaurant.clone();
         self.write(move |conn| accounts::ensure_restaurant(conn, &restaurant))
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::share_read_snapshots;
+
+    /// A store, and a connection of its own that commits behind the store's
+    /// back, as another process would.
+    async fn store_and_other_writer(dir: &tempfile::TempDir) -> (SqliteStore, Connection) {
+        let path = dir.path().join("portcullis.db");
+        let store = SqliteStore::open(&format!("sqlite://{}", path.display()), 2)
+            .await
+            .expect("open the store");
+        let other = Connection::open(&path).expect("open a second connection");
+        (store, other)
+    }
+
+    fn add_user(conn: &Connection, name: &str) {
+        conn.execute(
+            "INSERT INTO users (username, password_hash, created_at) VALUES (?, 'x', 0)",
+            [name],
+        )
+        .expect("insert a user");
+    }
+
+    #[tokio::test]
+    async fn reads_in_one_step_share_a_snapshot() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let (store, other) = store_and_other_writer(&dir).await;
+        let (before, during) = share_read_snapshots(async {
+            let before = store.user_by_name("alice").await.expect("read");
+            add_user(&other, "alice");
+            let during = store.user_by_name("alice").await.expect("read");
+            (before, during)
+        })
+        .await;
+        assert!(before.is_none());
+        assert!(
+            during.is_none(),
+            "the second read used the first's snapshot"
+        );
+        let after = store.user_by_name("alice").await.expect("read");
+        assert!(after.is_some(), "a later read sees the commit");
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_ends_when_the_request_waits() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let (store, other) = store_and_other_writer(&dir).await;
+        let after_wait = share_read_snapshots(async {
+            assert!(store.user_by_name("bob").await.expect("read").is_none());
+            add_user(&other, "bob");
+            tokio::task::yield_now().await;
+            store.user_by_name("bob").await.expect("read")
+        })
+        .await;
+        assert!(after_wait.is_some(), "a read after a wait sees the commit");
+    }
+
+    #[tokio::test]
+    async fn a_write_ends_the_snapshot() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let (store, _) = store_and_other_writer(&dir).await;
+        let found = share_read_snapshots(async {
+            assert!(store.user_by_name("carol").await.expect("read").is_none());
+            store.create_user("carol", "x").await.expect("write");
+            store.user_by_name("carol").await.expect("read")
+        })
+        .await;
+        assert!(found.is_some(), "a read after the request's write sees it");
     }
 }
