@@ -106,7 +106,7 @@ impl StepReader {
     /// Ends the read transaction and returns the connection to its pool;
     /// a connection whose transaction will not end is closed instead.
     fn end(self) {
-        if self.conn.execute_batch("COMMIT").is_ok() {
+        if run_cached(&self.conn, "COMMIT").is_ok() {
             self.readers.give_back(self.conn);
         }
     }
@@ -190,7 +190,7 @@ impl SqliteStore {
                 }
                 let conn = self.readers.take().map_err(classify)?;
                 // BEGIN is deferred: the snapshot is taken by the first read.
-                if let Err(error) = conn.execute_batch("BEGIN") {
+                if let Err(error) = run_cached(&conn, "BEGIN") {
                     return Err(classify(error));
                 }
                 slot.insert(StepReader {
@@ -290,11 +290,17 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Runs a statement without parameters from the statement cache, which
+/// spares parsing it on every request.
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 fn in_savepoint<T>(
     conn: &Connection,
     job: impl FnOnce(&Connection) -> rusqlite::Result<T>,
 ) -> StoreResult<T> {
-    let statement = |sql: &str| conn.prepare_cached(sql)?.execute([]).map(|_| ());
+    let statement = |sql: &str| run_cached(conn, sql);
     statement("SAVEPOINT job").map_err(classify)?;
     match job(conn) {
         Ok(value) => {
@@ -320,15 +326,15 @@ fn run_writer(conn: Connection, mut jobs: mpsc::Receiver<WriteJob>) {
             }
         }
         let mut completions = Vec::with_capacity(batch.len());
-        let committed = conn.execute_batch("BEGIN IMMEDIATE").and_then(|()| {
+        let committed = run_cached(&conn, "BEGIN IMMEDIATE").and_then(|()| {
             for job in batch.drain(..) {
                 completions.push(job(&conn));
             }
-            conn.execute_batch("COMMIT")
+            run_cached(&conn, "COMMIT")
         });
         if let Err(error) = &committed {
             tracing::error!(%error, "group commit failed");
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = run_cached(&conn, "ROLLBACK");
             // Jobs that never ran are dropped: their callers see Unavailable.
             batch.clear();
         }
