@@ -122,7 +122,6 @@ pub trait Store: Send + Sync + 'static {
     async fn ensure_restaurant(&self, restaurant: &Restaurant) -> StoreResult<()>;
 }
 
-/// Opens the store named by a database URL and runs its migrations.
 /// Runs `request` so that the reads it makes without waiting in between
 /// share one snapshot of the database: on SQLite one read transaction for
 /// the lockout counters, the client and the token instead of three, each of
@@ -134,6 +133,7 @@ pub async fn share_read_snapshots<F: std::future::Future>(request: F) -> F::Outp
     std::future::poll_fn(|cx| sqlite::step_scope(|| request.as_mut().poll(cx))).await
 }
 
+/// Opens the store named by a database URL and runs its migrations.
 pub async fn open(database_url: &str, max_connections: u32) -> anyhow::Result<SharedStore> {
     if database_url.starts_with("sqlite:") {
         Ok(Arc::new(

@@ -190,9 +190,7 @@ impl SqliteStore {
                 }
                 let conn = self.readers.take().map_err(classify)?;
                 // BEGIN is deferred: the snapshot is taken by the first read.
-                if let Err(error) = run_cached(&conn, "BEGIN") {
-                    return Err(classify(error));
-                }
+                run_cached(&conn, "BEGIN").map_err(classify)?;
                 slot.insert(StepReader {
                     conn,
                     readers: Arc::clone(&self.readers),
@@ -300,16 +298,15 @@ fn in_savepoint<T>(
     conn: &Connection,
     job: impl FnOnce(&Connection) -> rusqlite::Result<T>,
 ) -> StoreResult<T> {
-    let statement = |sql: &str| run_cached(conn, sql);
-    statement("SAVEPOINT job").map_err(classify)?;
+    run_cached(conn, "SAVEPOINT job").map_err(classify)?;
     match job(conn) {
         Ok(value) => {
-            statement("RELEASE job").map_err(classify)?;
+            run_cached(conn, "RELEASE job").map_err(classify)?;
             Ok(value)
         }
         Err(error) => {
-            statement("ROLLBACK TO job").map_err(classify)?;
-            statement("RELEASE job").map_err(classify)?;
+            run_cached(conn, "ROLLBACK TO job").map_err(classify)?;
+            run_cached(conn, "RELEASE job").map_err(classify)?;
             Err(classify(error))
         }
     }
@@ -537,15 +534,16 @@ mod tests {
     use super::*;
     use crate::store::share_read_snapshots;
 
-    /// A store, and a connection of its own that commits behind the store's
-    /// back, as another process would.
-    async fn store_and_other_writer(dir: &tempfile::TempDir) -> (SqliteStore, Connection) {
+    /// A store in a fresh directory, and a connection of its own that
+    /// commits behind the store's back, as another process would.
+    async fn store_and_other_writer() -> (tempfile::TempDir, SqliteStore, Connection) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
         let path = dir.path().join("portcullis.db");
         let store = SqliteStore::open(&format!("sqlite://{}", path.display()), 2)
             .await
             .expect("open the store");
         let other = Connection::open(&path).expect("open a second connection");
-        (store, other)
+        (dir, store, other)
     }
 
     fn add_user(conn: &Connection, name: &str) {
@@ -558,8 +556,7 @@ mod tests {
 
     #[tokio::test]
     async fn reads_in_one_step_share_a_snapshot() {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let (store, other) = store_and_other_writer(&dir).await;
+        let (_dir, store, other) = store_and_other_writer().await;
         let (before, during) = share_read_snapshots(async {
             let before = store.user_by_name("alice").await.expect("read");
             add_user(&other, "alice");
@@ -578,8 +575,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_snapshot_ends_when_the_request_waits() {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let (store, other) = store_and_other_writer(&dir).await;
+        let (_dir, store, other) = store_and_other_writer().await;
         let after_wait = share_read_snapshots(async {
             assert!(store.user_by_name("bob").await.expect("read").is_none());
             add_user(&other, "bob");
@@ -592,8 +588,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_write_ends_the_snapshot() {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let (store, _) = store_and_other_writer(&dir).await;
+        let (_dir, store, _) = store_and_other_writer().await;
         let found = share_read_snapshots(async {
             assert!(store.user_by_name("carol").await.expect("read").is_none());
             store.create_user("carol", "x").await.expect("write");
