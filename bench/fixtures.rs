@@ -146,6 +146,7 @@ async fn grant(
         access_token_ttl: 24 * 3600,
         refresh_token_ttl: 24 * 3600,
         code_ttl: 3600,
+        self_registered_client_credentials_scopes: Vec::new(),
     };
     let now = portcullis::time::now();
     let minted = tokens::mint(&settings, now, scope, Refresh::WithScope(scope));
@@ -174,6 +175,7 @@ async fn code(
             client_id: client_id.to_owned(),
             user_id,
             redirect_uri: redirect_uri.to_owned(),
+            redirect_uri_given: true,
             scope: scope.to_owned(),
             code_challenge: Some(challenge.to_owned()),
             expires_at: portcullis::time::now() + 3600,

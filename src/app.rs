@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::http::{self, AppState};
+use crate::limits::LimitSettings;
 use crate::oauth::{Provider, Settings};
 use crate::store::{self, SharedStore};
 use axum::extract::ConnectInfo;
@@ -40,12 +41,20 @@ impl App {
             access_token_ttl: config.access_token_ttl,
             refresh_token_ttl: config.refresh_token_ttl,
             code_ttl: config.code_ttl,
+            self_registered_client_credentials_scopes: config
+                .self_registered_client_credentials_scopes
+                .clone(),
+        };
+        let limits = LimitSettings {
+            max_failures: config.rate_limit_failures,
+            max_address_failures: config.rate_limit_address_failures,
+            window: config.rate_limit_window,
         };
         let purge_interval = Duration::from_secs(config.purge_interval.max(1));
         let header_timeout = Duration::from_secs(config.header_timeout);
-        let provider = Provider::new(store.clone(), settings);
+        let provider = Provider::new(store.clone(), settings, limits);
         Ok(App {
-            router: http::router(AppState::new(provider, config)?),
+            router: http::router(AppState::new(provider, config).await?),
             store,
             purge_interval,
             header_timeout,

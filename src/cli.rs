@@ -2,8 +2,9 @@
 
 use crate::config::{self, CommonArgs, Config, ServeArgs};
 use crate::crypto;
-use crate::oauth::registration::{self, ClientMetadata};
-use crate::store::{self, SharedStore};
+use crate::oauth::registration::{self, ClientInformation, ClientMetadata};
+use crate::oauth::vocabulary;
+use crate::store::{self, Registrant, SharedStore};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use serde_json::json;
@@ -69,6 +70,12 @@ pub enum ClientCommand {
         auth_method: String,
         #[arg(long = "client-uri")]
         client_uri: Option<String>,
+        /// A resource server: may introspect every token, not only its own.
+        #[arg(long = "resource-server")]
+        resource_server: bool,
+        /// Accept plain http redirect URIs on any host (development only).
+        #[arg(long, env = "PORTCULLIS_INSECURE_HTTP")]
+        insecure_http: bool,
     },
     /// List clients.
     List,
@@ -173,6 +180,8 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             scope,
             auth_method,
             client_uri,
+            resource_server,
+            insecure_http,
         }) => {
             let metadata = ClientMetadata {
                 client_name: name,
@@ -187,14 +196,22 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                 scope,
                 token_endpoint_auth_method: Some(auth_method),
             };
-            let registered = registration::register(metadata, None)
-                .map_err(|e| anyhow::anyhow!("{}", e.description))?;
+            let mut config = Config::resolve(common, &ServeArgs::default())?;
+            config.insecure_http |= insecure_http;
+            let mut registered = registration::register(
+                metadata,
+                Registrant::Operator,
+                &config.registration_policy(),
+            )
+            .map_err(|e| anyhow::anyhow!("{}", e.description))?;
+            registered.client.resource_server = resource_server;
             open_store(common)
                 .await?
                 .create_client(&registered.client)
                 .await?;
             let client = &registered.client;
-            let mut value = json!(client);
+            let mut value = json!(ClientInformation::from(client));
+            value["resource_server"] = json!(client.resource_server);
             value["client_secret"] = json!(registered.client_secret);
             print(common.json, value, || {
                 let mut text = format!("client_id: {}", client.client_id);
@@ -209,7 +226,9 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Client(ClientCommand::List) => {
             let clients = open_store(common).await?.list_clients(None).await?;
-            print(common.json, json!(clients), || {
+            let listed: Vec<ClientInformation> =
+                clients.iter().map(ClientInformation::from).collect();
+            print(common.json, json!(listed), || {
                 clients
                     .iter()
                     .map(|c| {
@@ -217,7 +236,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                             "{}\t{}\t{}\t{}",
                             c.client_id,
                             c.client_name,
-                            c.grant_types.join(","),
+                            vocabulary::join_words(&c.grant_types).replace(' ', ","),
                             c.scope
                         )
                     })

@@ -2,12 +2,13 @@
 //! merged and validated once at start. The rest of the server receives a
 //! typed [`Config`] and never reads the environment.
 
+use crate::oauth::registration::redirect_uri::is_loopback;
 use anyhow::{bail, Context};
 use clap::Args;
 use serde::Deserialize;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::Path;
-use url::{Host, Url};
+use url::Url;
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:9000";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://portcullis.db";
@@ -80,6 +81,15 @@ pub struct ServeArgs {
     /// Seconds a request may take, body included [default: 30]
     #[arg(long, env = "PORTCULLIS_REQUEST_TIMEOUT")]
     pub request_timeout: Option<u64>,
+    /// Scopes that clients the operator did not register may obtain
+    /// without a user (client_credentials), space- or comma-separated
+    /// [default: none]
+    #[arg(
+        long,
+        env = "PORTCULLIS_SELF_REGISTERED_CLIENT_CREDENTIALS_SCOPES",
+        value_delimiter = ','
+    )]
+    pub self_registered_client_credentials_scopes: Option<Vec<String>>,
 }
 
 /// The TOML file: the same names as the flags, with underscores.
@@ -104,6 +114,7 @@ struct FileConfig {
     trust_forwarded_for: Option<bool>,
     header_timeout: Option<u64>,
     request_timeout: Option<u64>,
+    self_registered_client_credentials_scopes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -128,6 +139,8 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     pub header_timeout: u64,
     pub request_timeout: u64,
+    /// See [`crate::oauth::Settings`].
+    pub self_registered_client_credentials_scopes: Vec<String>,
 }
 
 /// The scopes the demo client and the example resource API use.
@@ -161,6 +174,7 @@ impl Config {
             trust_forwarded_for: false,
             header_timeout: 10,
             request_timeout: 30,
+            self_registered_client_credentials_scopes: Vec::new(),
         }
     }
 
@@ -239,6 +253,18 @@ impl Config {
                 .request_timeout
                 .or(file.request_timeout)
                 .unwrap_or(defaults.request_timeout),
+            self_registered_client_credentials_scopes: serve
+                .self_registered_client_credentials_scopes
+                .clone()
+                .or(file.self_registered_client_credentials_scopes)
+                .map(|scopes| {
+                    scopes
+                        .iter()
+                        .flat_map(|s| s.split_whitespace())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
             ..defaults
         };
         config.validated()
@@ -249,6 +275,12 @@ impl Config {
     pub fn validated(mut self) -> anyhow::Result<Self> {
         let issuer = Url::parse(&self.issuer)
             .with_context(|| format!("the issuer {:?} is not a URL", self.issuer))?;
+        if issuer.cannot_be_a_base() || issuer.host().is_none() {
+            bail!(
+                "the issuer {:?} must be an absolute URL with a host",
+                self.issuer
+            );
+        }
         // RFC 8414 §2: https, no query, no fragment.
         if issuer.query().is_some() || issuer.fragment().is_some() {
             bail!(
@@ -267,7 +299,10 @@ impl Config {
             ),
             other => bail!("the issuer must be an https:// URL, not {other}://"),
         }
-        self.issuer = self.issuer.trim_end_matches('/').to_owned();
+        // Once, here: the URL's own spelling, with the scheme and host in
+        // lower case (`HTTPS://Auth.Example` is https://auth.example, whose
+        // cookies must be Secure), without a trailing slash.
+        self.issuer = issuer.as_str().trim_end_matches('/').to_owned();
         for (name, value) in [
             ("access_token_ttl", self.access_token_ttl),
             ("refresh_token_ttl", self.refresh_token_ttl),
@@ -296,9 +331,18 @@ impl Config {
         Ok(self)
     }
 
-    /// Cookies get the Secure flag when the issuer is https.
+    /// Cookies get the Secure flag when the issuer is https (normalised to
+    /// lower case by [`Config::validated`]).
     pub fn secure_cookies(&self) -> bool {
         self.issuer.starts_with("https://")
+    }
+
+    /// The rules for registering clients on this server.
+    pub fn registration_policy(&self) -> crate::oauth::registration::RegistrationPolicy<'_> {
+        crate::oauth::registration::RegistrationPolicy {
+            scopes_supported: &self.scopes_supported,
+            insecure_http: self.insecure_http,
+        }
     }
 }
 
@@ -319,15 +363,6 @@ fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the config file {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Domain(domain)) => domain == "localhost",
-        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
-    }
 }
 
 #[cfg(test)]
@@ -358,6 +393,13 @@ mod tests {
         let mut c = config("http://auth.example.com");
         c.insecure_http = true;
         assert!(c.validated().is_ok());
+    }
+
+    #[test]
+    fn an_uppercase_https_issuer_is_https() {
+        let c = config("HTTPS://Auth.Example.COM/").validated().unwrap();
+        assert_eq!(c.issuer, "https://auth.example.com");
+        assert!(c.secure_cookies());
     }
 
     #[test]

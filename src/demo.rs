@@ -1,7 +1,8 @@
 //! The demo data of SPEC §1, created idempotently by `serve --demo`.
 
 use crate::crypto;
-use crate::store::{Client, Restaurant, Store, StoreError, StoreResult};
+use crate::oauth::vocabulary::{AuthMethod, GrantType, ResponseType};
+use crate::store::{Client, Registrant, Restaurant, Store, StoreError, StoreResult};
 
 /// Another node seeding the same empty database at the same moment wins
 /// the insert; that is as good as having seeded it here.
@@ -34,18 +35,17 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<()> {
                         "http://localhost:9000/api/me".into(),
                         "http://127.0.0.1:8765/callback".into(),
                     ],
-                    grant_types: [
-                        "authorization_code",
-                        "password",
-                        "client_credentials",
-                        "refresh_token",
-                    ]
-                    .map(String::from)
-                    .to_vec(),
-                    response_types: vec!["code".into()],
+                    grant_types: vec![
+                        GrantType::AuthorizationCode,
+                        GrantType::Password,
+                        GrantType::ClientCredentials,
+                        GrantType::RefreshToken,
+                    ],
+                    response_types: vec![ResponseType::Code],
                     scope: "all profile email restaurants:read restaurants:write".into(),
-                    token_endpoint_auth_method: "client_secret_basic".into(),
-                    owner_id: None,
+                    token_endpoint_auth_method: AuthMethod::ClientSecretBasic,
+                    registrant: Registrant::Operator,
+                    resource_server: false,
                     client_id_issued_at: crate::time::now(),
                     client_secret_expires_at: 0,
                 })

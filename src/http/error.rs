@@ -2,7 +2,6 @@
 //! 6750 §3), with the headers the RFCs ask for.
 
 use super::extract::BodyError;
-use crate::limits::Throttled;
 use crate::oauth::bearer::BearerError;
 use crate::oauth::{ErrorCode, OAuthError};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -17,8 +16,6 @@ pub const REALM: &str = "portcullis";
 pub enum ApiError {
     OAuth(OAuthError),
     TooLarge,
-    /// Too many failed attempts (SPEC §7): 429 with Retry-After.
-    Throttled(Throttled),
 }
 
 impl From<OAuthError> for ApiError {
@@ -54,19 +51,6 @@ impl IntoResponse for ApiError {
                 });
                 return no_store((StatusCode::PAYLOAD_TOO_LARGE, Json(body)).into_response());
             }
-            ApiError::Throttled(Throttled { retry_after }) => {
-                let body = json!({
-                    "error": "temporarily_unavailable",
-                    "error_description": format!(
-                        "too many failed attempts; retry after {retry_after} s"
-                    ),
-                });
-                let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-                return no_store(response);
-            }
             ApiError::OAuth(error) => error,
         };
         let status = StatusCode::from_u16(error.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
@@ -82,10 +66,10 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static("Basic realm=\"portcullis\""),
             );
         }
-        if error.code == ErrorCode::TemporarilyUnavailable {
+        if let Some(seconds) = error.retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         no_store(response)
     }
@@ -94,13 +78,16 @@ impl IntoResponse for ApiError {
 impl IntoResponse for BearerError {
     fn into_response(self) -> Response {
         let (status, challenge, code, description) = match self {
-            // RFC 6750 §3.1: no error code when no credentials were sent.
-            BearerError::Missing => (
-                StatusCode::UNAUTHORIZED,
-                format!("Bearer realm=\"{REALM}\""),
-                "invalid_request",
-                "a Bearer access token is required".to_owned(),
-            ),
+            // RFC 6750 §3.1: a request without credentials gets the bare
+            // challenge, with no error code or other error information.
+            BearerError::Missing => {
+                let challenge = HeaderValue::from_static("Bearer realm=\"portcullis\"");
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    [(header::WWW_AUTHENTICATE, challenge)],
+                )
+                    .into_response();
+            }
             BearerError::InvalidToken => (
                 StatusCode::UNAUTHORIZED,
                 format!(

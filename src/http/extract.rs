@@ -2,10 +2,13 @@
 //! multipart (what `curl -F` sends) and JSON, strictly UTF-8, with repeated
 //! parameters refused (RFC 6749 §3.1) and a size limit.
 
-use crate::oauth::client_auth::BasicCredentials;
+use super::client_address::ClientAddress;
+use super::AppState;
+use crate::oauth::client_auth::{BasicCredentials, ClientRequest};
+use crate::oauth::params::{self, truncate};
 use crate::oauth::{OAuthError, Params};
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{header, HeaderMap};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -29,20 +32,38 @@ impl From<OAuthError> for BodyError {
     }
 }
 
-/// A back-channel OAuth request: its parameters and Basic credentials.
+/// A back-channel OAuth request: its parameters, Basic credentials and
+/// the client's address.
 pub struct OAuthRequest {
     pub params: Params,
     pub basic: Option<BasicCredentials>,
+    pub address: ClientAddress,
 }
 
-impl<S: Send + Sync> FromRequest<S> for OAuthRequest {
+impl OAuthRequest {
+    /// The request as the protocol core takes it.
+    pub fn client_request(&self) -> ClientRequest<'_> {
+        ClientRequest {
+            params: &self.params,
+            basic: self.basic.as_ref(),
+            address: self.address.0,
+        }
+    }
+}
+
+impl FromRequest<AppState> for OAuthRequest {
     type Rejection = super::error::ApiError;
 
-    async fn from_request(request: Request, _: &S) -> Result<Self, Self::Rejection> {
-        let (parts, body) = request.into_parts();
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = request.into_parts();
+        let Ok(address) = ClientAddress::from_request_parts(&mut parts, state).await;
         let basic = basic_credentials(&parts.headers)?;
         let params = read_params(&parts.headers, body).await?;
-        Ok(OAuthRequest { params, basic })
+        Ok(OAuthRequest {
+            params,
+            basic,
+            address,
+        })
     }
 }
 
@@ -181,7 +202,8 @@ fn parse_json(body: &[u8]) -> Result<Vec<(String, String)>, OAuthError> {
             serde_json::Value::Null => continue,
             _ => {
                 return Err(OAuthError::invalid_request(format!(
-                    "parameter {name:?} must be a string"
+                    "parameter {} must be a string",
+                    truncate(&name)
                 )))
             }
         };
@@ -214,6 +236,9 @@ pub fn basic_credentials(headers: &HeaderMap) -> Result<Option<BasicCredentials>
     if client_id.is_empty() {
         return Err(malformed());
     }
+    // The same rules as the same values sent in a form.
+    params::check("client_id", &client_id)?;
+    params::check("client_secret", &client_secret)?;
     Ok(Some(BasicCredentials {
         client_id,
         client_secret,

@@ -2,6 +2,7 @@
 //! core and render its answer. One file per endpoint.
 
 mod authorize;
+pub mod client_address;
 pub mod error;
 pub mod extract;
 mod introspect;
@@ -9,11 +10,9 @@ mod metadata;
 pub mod pages;
 mod resources;
 mod revoke;
-pub mod throttle;
 mod token;
 
 use crate::config::Config;
-use crate::limits::{LimitSettings, Limiter};
 use crate::oauth::Provider;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, Request, StatusCode};
@@ -28,34 +27,27 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-/// What every handler shares: the protocol core, the brute-force limiter,
-/// the configuration and the page templates.
+/// What every handler shares: the protocol core, the configuration, the
+/// page templates and the pages' CSRF defences.
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 
 pub struct Shared {
     pub provider: Provider,
-    pub limiter: Limiter,
     pub config: Config,
     pub templates: pages::Templates,
+    pub csrf: pages::Csrf,
 }
 
 impl AppState {
-    pub fn new(provider: Provider, config: Config) -> anyhow::Result<Self> {
+    pub async fn new(provider: Provider, config: Config) -> anyhow::Result<Self> {
         let templates = pages::Templates::load()?;
-        let limiter = Limiter::new(
-            provider.store.clone(),
-            LimitSettings {
-                max_failures: config.rate_limit_failures,
-                max_address_failures: config.rate_limit_address_failures,
-                window: config.rate_limit_window,
-            },
-        );
+        let csrf = pages::Csrf::load(provider.store.as_ref(), &config.issuer).await?;
         Ok(AppState(Arc::new(Shared {
             provider,
-            limiter,
             config,
             templates,
+            csrf,
         })))
     }
 }

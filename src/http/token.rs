@@ -2,7 +2,6 @@
 
 use super::error::{no_store, ApiError};
 use super::extract::OAuthRequest;
-use super::throttle::{back_channel_subjects, guarded, ClientAddress, Guess};
 use super::AppState;
 use crate::oauth::grants;
 use axum::extract::State;
@@ -11,17 +10,8 @@ use axum::Json;
 
 pub async fn token(
     State(state): State<AppState>,
-    address: ClientAddress,
     request: OAuthRequest,
 ) -> Result<Response, ApiError> {
-    let (params, basic) = (&request.params, request.basic.as_ref());
-    let mut subjects = back_channel_subjects(&address, basic, params);
-    let mut guess = Guess::ClientSecret;
-    if params.get("grant_type") == Some("password") {
-        subjects = subjects.with_username(params.get("username"));
-        guess = Guess::ClientSecretOrPassword;
-    }
-    let attempt = grants::token_request(&state.provider, basic, params);
-    let response = guarded(&state, subjects, guess, attempt).await?;
+    let response = grants::token_request(&state.provider, &request.client_request()).await?;
     Ok(no_store(Json(response).into_response()))
 }

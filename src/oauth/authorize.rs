@@ -2,18 +2,11 @@
 //! 7636 §4.3, RFC 9207). The pages that ask the user live in `http::pages`.
 
 use super::tokens::{self, Refresh};
+use super::vocabulary::ResponseType;
 use super::{pkce, scope, ErrorCode, OAuthError, Params, Provider};
 use crate::crypto;
 use crate::store::{Client, NewCode};
 use url::Url;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResponseType {
-    Code,
-    /// The implicit grant: legacy, only for clients registered for it
-    /// (RFC 9700 §2.1.2 says not to use it).
-    Token,
-}
 
 /// A checked authorization request, ready to show to the user.
 #[derive(Debug, Clone)]
@@ -21,6 +14,8 @@ pub struct AuthorizationRequest {
     pub client: Client,
     pub response_type: ResponseType,
     pub redirect_uri: String,
+    /// Whether the request named the redirect URI (RFC 6749 §4.1.3).
+    pub redirect_uri_given: bool,
     pub scope: String,
     pub state: Option<String>,
     pub code_challenge: Option<String>,
@@ -38,9 +33,14 @@ pub enum AuthorizeError {
     Server(OAuthError),
 }
 
+/// Checks an authorization request. `signed_in` says whether the user has
+/// authenticated: before that, errors are redirected only to clients the
+/// operator registered (RFC 9700 §4.11.2), so that a client anyone could
+/// register cannot turn this endpoint into an open redirector.
 pub async fn validate(
     provider: &Provider,
     params: &Params,
+    signed_in: bool,
 ) -> Result<AuthorizationRequest, AuthorizeError> {
     let client_id = params
         .get("client_id")
@@ -69,31 +69,48 @@ pub async fn validate(
         },
     };
     let state = params.get("state").map(str::to_owned);
-    let response_type = params.get("response_type");
+    let requested = params.get("response_type");
     // From here on, errors go back to the client (§4.1.2.1); the implicit
     // grant's errors go in the fragment (§4.2.2.1).
-    let fragment = response_type == Some("token");
-    let fail = |error: OAuthError| AuthorizeError::Redirect {
-        location: error_location(provider, &redirect_uri, &error, state.as_deref(), fragment),
+    let fragment = requested == Some(ResponseType::Token.as_str());
+    let redirect_errors = signed_in || client.registrant.is_operator();
+    let fail = |error: OAuthError| {
+        if redirect_errors {
+            AuthorizeError::Redirect {
+                location: error_location(
+                    provider,
+                    &redirect_uri,
+                    &error,
+                    state.as_deref(),
+                    fragment,
+                ),
+            }
+        } else {
+            AuthorizeError::NoRedirect(format!(
+                "The application's request is invalid ({}: {}).",
+                error.code.as_str(),
+                error.description
+            ))
+        }
     };
-    let response_type = match response_type {
+    let response_type = match requested.map(str::parse::<ResponseType>) {
         None => {
             return Err(fail(OAuthError::invalid_request(
                 "response_type is required",
             )))
         }
-        Some("code") if client.allows_grant("authorization_code") => ResponseType::Code,
-        Some("token")
-            if client.allows_grant("implicit") && client.allows_response_type("token") =>
+        Some(Ok(response_type))
+            if client.allows_grant(response_type.grant_type())
+                && client.allows_response_type(response_type) =>
         {
-            ResponseType::Token
+            response_type
         }
-        Some("code" | "token") => {
+        Some(Ok(_)) => {
             return Err(fail(OAuthError::unauthorized_client(
                 "this client is not registered for this response_type",
             )))
         }
-        Some(_) => {
+        Some(Err(_)) => {
             return Err(fail(OAuthError::new(
                 ErrorCode::UnsupportedResponseType,
                 "response_type must be code",
@@ -118,6 +135,7 @@ pub async fn validate(
         client,
         response_type,
         redirect_uri,
+        redirect_uri_given: params.get("redirect_uri").is_some(),
         scope,
         state,
         code_challenge,
@@ -143,6 +161,7 @@ pub async fn approve(
                     client_id: request.client.client_id.clone(),
                     user_id,
                     redirect_uri: request.redirect_uri.clone(),
+                    redirect_uri_given: request.redirect_uri_given,
                     scope: request.scope.clone(),
                     code_challenge: request.code_challenge.clone(),
                     expires_at: now + provider.settings.code_ttl,

@@ -1,10 +1,13 @@
 //! Client authentication at the token, revocation and introspection
 //! endpoints (RFC 6749 §2.3): `client_secret_basic`, `client_secret_post`
-//! and `none` for public clients.
+//! and `none` for public clients, with the brute-force limits of
+//! [`crate::limits`] applied by the kind of secret.
 
-use super::{OAuthError, Params};
-use crate::crypto;
-use crate::store::{Client, Store};
+use super::{OAuthError, Params, Provider};
+use crate::crypto::{self, SecretKind};
+use crate::limits::Counter;
+use crate::store::Client;
+use std::net::IpAddr;
 
 /// Credentials from an `Authorization: Basic` header, already
 /// form-urldecoded (RFC 6749 §2.3.1).
@@ -14,19 +17,34 @@ pub struct BasicCredentials {
     pub client_secret: String,
 }
 
+/// A back-channel request (token, revocation, introspection) as the core
+/// sees it: its parameters, its Basic credentials and where it came from.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientRequest<'a> {
+    pub params: &'a Params,
+    pub basic: Option<&'a BasicCredentials>,
+    /// The client's address, for the brute-force limits.
+    pub address: Option<IpAddr>,
+}
+
 /// How the client presented itself in this request.
 enum Presented<'a> {
     Secret { client_id: &'a str, secret: &'a str },
     IdOnly { client_id: &'a str },
 }
 
-fn presented<'a>(
-    basic: Option<&'a BasicCredentials>,
-    params: &'a Params,
-) -> Result<Presented<'a>, OAuthError> {
-    let form_id = params.get("client_id");
-    let form_secret = params.get("client_secret");
-    match basic {
+impl<'a> Presented<'a> {
+    fn client_id(&self) -> &'a str {
+        match self {
+            Presented::Secret { client_id, .. } | Presented::IdOnly { client_id } => client_id,
+        }
+    }
+}
+
+fn presented<'a>(request: &ClientRequest<'a>) -> Result<Presented<'a>, OAuthError> {
+    let form_id = request.params.get("client_id");
+    let form_secret = request.params.get("client_secret");
+    match request.basic {
         Some(basic) => {
             // RFC 6749 §2.3: a client MUST NOT use more than one method.
             if form_secret.is_some() {
@@ -54,24 +72,48 @@ fn presented<'a>(
     }
 }
 
+fn wrong_credentials() -> OAuthError {
+    OAuthError::invalid_client("unknown client or wrong credentials")
+}
+
 /// Authenticates the client of a back-channel request.
 pub async fn authenticate(
-    store: &dyn Store,
-    basic: Option<&BasicCredentials>,
-    params: &Params,
+    provider: &Provider,
+    request: &ClientRequest<'_>,
 ) -> Result<Client, OAuthError> {
-    let presented = presented(basic, params)?;
-    let client_id = match &presented {
-        Presented::Secret { client_id, .. } | Presented::IdOnly { client_id } => *client_id,
+    let presented = presented(request)?;
+    let client_id = presented.client_id();
+    let limiter = &provider.limiter;
+    // An unknown id and a wrong generated secret are counted alike, per
+    // (client id, address) and per address.
+    let unguessable = Counter::client_from(client_id, request.address).and_address(request.address);
+    let Some(client) = provider.store.client(client_id).await? else {
+        return Err(limiter
+            .count_failure(&unguessable, wrong_credentials())
+            .await);
     };
-    let unknown = || OAuthError::invalid_client("unknown client or wrong credentials");
-    let client = store.client(client_id).await?.ok_or_else(unknown)?;
     match (presented, client.secret_hash.as_deref()) {
-        (Presented::Secret { secret, .. }, Some(stored)) => {
-            if !crypto::verify_client_secret(stored, secret).await {
-                return Err(unknown());
+        (Presented::Secret { secret, .. }, Some(stored)) => match crypto::secret_kind(stored) {
+            SecretKind::Generated => {
+                if !crypto::verify_generated_secret(stored, secret) {
+                    return Err(limiter
+                        .count_failure(&unguessable, wrong_credentials())
+                        .await);
+                }
             }
-        }
+            SecretKind::Chosen => {
+                // A person chose it: the attempt is counted before the
+                // Argon2 work, per client (from anywhere) and per address.
+                let counters = Counter::client(client_id).and_address(request.address);
+                let verify = crypto::verify_password(Some(stored.to_owned()), secret.to_owned());
+                if !limiter
+                    .verify_chosen(counters, Some(stored), secret, verify)
+                    .await?
+                {
+                    return Err(wrong_credentials());
+                }
+            }
+        },
         // A public client has no secret to check; PKCE protects its codes.
         (Presented::IdOnly { .. }, None) => {}
         (Presented::IdOnly { .. }, Some(_)) => {

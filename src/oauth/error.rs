@@ -15,6 +15,9 @@ pub enum ErrorCode {
     UnsupportedResponseType,
     ServerError,
     TemporarilyUnavailable,
+    /// Too many failed attempts on a credential (SPEC §7): answered as
+    /// `temporarily_unavailable` with 429 and Retry-After.
+    TooManyAttempts,
     /// RFC 7591 §3.2.2
     InvalidRedirectUri,
     /// RFC 7591 §3.2.2
@@ -33,7 +36,9 @@ impl ErrorCode {
             ErrorCode::AccessDenied => "access_denied",
             ErrorCode::UnsupportedResponseType => "unsupported_response_type",
             ErrorCode::ServerError => "server_error",
-            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+            ErrorCode::TemporarilyUnavailable | ErrorCode::TooManyAttempts => {
+                "temporarily_unavailable"
+            }
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
         }
@@ -46,6 +51,7 @@ impl ErrorCode {
             ErrorCode::InvalidClient => 401,
             ErrorCode::ServerError => 500,
             ErrorCode::TemporarilyUnavailable => 503,
+            ErrorCode::TooManyAttempts => 429,
             _ => 400,
         }
     }
@@ -54,14 +60,41 @@ impl ErrorCode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthError {
     pub code: ErrorCode,
+    /// Always within RFC 6749 §5.2's character set (see [`OAuthError::new`]).
     pub description: Cow<'static, str>,
+    /// Seconds after which a retry may succeed (the Retry-After header).
+    pub retry_after: Option<u64>,
 }
 
 impl OAuthError {
+    /// An error whose description is made to fit RFC 6749 §5.2 (%x20-21 /
+    /// %x23-5B / %x5D-7E: printable ASCII without `"` and `\`), here, once,
+    /// whatever it quotes from the request: every error answer (JSON body,
+    /// redirect, `WWW-Authenticate`) is built from this type.
     pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
         OAuthError {
             code,
-            description: description.into(),
+            description: error_description(description.into()),
+            retry_after: None,
+        }
+    }
+
+    /// Too many failed attempts on a credential or from an address.
+    pub fn too_many_attempts(retry_after: u64) -> Self {
+        OAuthError {
+            retry_after: Some(retry_after),
+            ..Self::new(
+                ErrorCode::TooManyAttempts,
+                format!("too many failed attempts; retry after {retry_after} s"),
+            )
+        }
+    }
+
+    /// The server cannot take the request right now; retry in a second.
+    pub fn unavailable(description: impl Into<Cow<'static, str>>) -> Self {
+        OAuthError {
+            retry_after: Some(1),
+            ..Self::new(ErrorCode::TemporarilyUnavailable, description)
         }
     }
 
@@ -86,6 +119,28 @@ impl OAuthError {
     }
 }
 
+fn allowed_in_description(c: char) -> bool {
+    matches!(c, '\x20'..='\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E')
+}
+
+/// `description` with every character outside RFC 6749 §5.2's set replaced:
+/// double quotes by single ones, anything else by `?`. Static texts that
+/// already fit are kept as they are, without a copy.
+fn error_description(description: Cow<'static, str>) -> Cow<'static, str> {
+    if description.chars().all(allowed_in_description) {
+        return description;
+    }
+    description
+        .chars()
+        .map(|c| match c {
+            '"' => '\'',
+            c if allowed_in_description(c) => c,
+            _ => '?',
+        })
+        .collect::<String>()
+        .into()
+}
+
 impl std::fmt::Display for OAuthError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.code.as_str(), self.description)
@@ -99,15 +154,31 @@ impl From<StoreError> for OAuthError {
         match error {
             StoreError::Unavailable(detail) => {
                 tracing::warn!(%detail, "store unavailable");
-                OAuthError::new(
-                    ErrorCode::TemporarilyUnavailable,
-                    "the database is unavailable, try again",
-                )
+                OAuthError::unavailable("the database is unavailable, try again")
             }
             other => {
                 tracing::error!(error = %other, "store error");
                 OAuthError::new(ErrorCode::ServerError, "internal error")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_stay_inside_the_rfc_6749_character_set() {
+        let quoted = format!("client {:?} is unknown", "a\\b\u{e9}");
+        let error = OAuthError::invalid_request(quoted);
+        assert!(error.description.chars().all(allowed_in_description));
+        assert_eq!(error.description, "client 'a??b?' is unknown");
+    }
+
+    #[test]
+    fn a_fitting_static_description_is_not_copied() {
+        let error = OAuthError::invalid_grant("the code is invalid");
+        assert!(matches!(error.description, Cow::Borrowed(_)));
     }
 }

@@ -1,7 +1,14 @@
 //! Token introspection (RFC 7662).
+//!
+//! §2.1 requires the caller to be authorized, and a public client proves
+//! nothing, so only confidential clients may introspect. What a caller
+//! learns is this policy (README, "Introspection"): a client learns about
+//! the tokens issued to it; a client the operator marked as a resource
+//! server learns about every token. Any other token is `active: false`,
+//! as if it did not exist.
 
-use super::client_auth::{self, BasicCredentials};
-use super::{OAuthError, Params, Provider};
+use super::client_auth::{self, ClientRequest};
+use super::{OAuthError, Provider};
 use crate::crypto;
 use crate::store::TokenKind;
 use serde::Serialize;
@@ -30,11 +37,15 @@ pub struct ActiveToken {
 
 pub async fn introspect(
     provider: &Provider,
-    basic: Option<&BasicCredentials>,
-    params: &Params,
+    request: &ClientRequest<'_>,
 ) -> Result<Introspection, OAuthError> {
-    client_auth::authenticate(provider.store.as_ref(), basic, params).await?;
-    let hash = crypto::token_hash(params.require("token")?);
+    let caller = client_auth::authenticate(provider, request).await?;
+    if caller.is_public() {
+        return Err(OAuthError::invalid_client(
+            "a public client cannot introspect tokens",
+        ));
+    }
+    let hash = crypto::token_hash(request.params.require("token")?);
     let inactive = Introspection {
         active: false,
         details: None,
@@ -42,7 +53,8 @@ pub async fn introspect(
     let Some(record) = provider.store.token(&hash).await? else {
         return Ok(inactive);
     };
-    if !record.is_active(crate::time::now()) {
+    let visible = caller.resource_server || record.client_id == caller.client_id;
+    if !visible || !record.is_active(crate::time::now()) {
         return Ok(inactive);
     }
     Ok(Introspection {

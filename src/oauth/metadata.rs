@@ -1,5 +1,6 @@
 //! Authorization server metadata (RFC 8414 §2).
 
+use super::vocabulary::{AuthMethod, GrantType, ResponseType};
 use super::Provider;
 use serde::Serialize;
 
@@ -11,17 +12,16 @@ pub struct Metadata {
     revocation_endpoint: String,
     introspection_endpoint: String,
     scopes_supported: Vec<String>,
-    response_types_supported: Vec<&'static str>,
+    response_types_supported: &'static [ResponseType],
     response_modes_supported: Vec<&'static str>,
-    grant_types_supported: Vec<&'static str>,
-    token_endpoint_auth_methods_supported: Vec<&'static str>,
-    revocation_endpoint_auth_methods_supported: Vec<&'static str>,
-    introspection_endpoint_auth_methods_supported: Vec<&'static str>,
+    grant_types_supported: &'static [GrantType],
+    token_endpoint_auth_methods_supported: &'static [AuthMethod],
+    revocation_endpoint_auth_methods_supported: &'static [AuthMethod],
+    /// A public client cannot introspect (RFC 7662 §2.1).
+    introspection_endpoint_auth_methods_supported: Vec<AuthMethod>,
     code_challenge_methods_supported: Vec<&'static str>,
     authorization_response_iss_parameter_supported: bool,
 }
-
-pub const AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
 
 pub fn metadata(provider: &Provider, scopes_supported: Vec<String>) -> Metadata {
     let issuer = &provider.settings.issuer;
@@ -33,12 +33,16 @@ pub fn metadata(provider: &Provider, scopes_supported: Vec<String>) -> Metadata 
         revocation_endpoint: url("/oauth/revoke"),
         introspection_endpoint: url("/oauth/introspect"),
         scopes_supported,
-        response_types_supported: vec!["code", "token"],
+        response_types_supported: ResponseType::ALL,
         response_modes_supported: vec!["query", "fragment"],
-        grant_types_supported: provider.grant_types(),
-        token_endpoint_auth_methods_supported: AUTH_METHODS.to_vec(),
-        revocation_endpoint_auth_methods_supported: AUTH_METHODS.to_vec(),
-        introspection_endpoint_auth_methods_supported: AUTH_METHODS.to_vec(),
+        grant_types_supported: GrantType::ALL,
+        token_endpoint_auth_methods_supported: AuthMethod::ALL,
+        revocation_endpoint_auth_methods_supported: AuthMethod::ALL,
+        introspection_endpoint_auth_methods_supported: AuthMethod::ALL
+            .iter()
+            .copied()
+            .filter(|method| *method != AuthMethod::None)
+            .collect(),
         code_challenge_methods_supported: vec!["S256"],
         authorization_response_iss_parameter_supported: true,
     }

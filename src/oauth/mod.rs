@@ -15,10 +15,12 @@ pub mod registration;
 pub mod revocation;
 pub mod scope;
 pub mod tokens;
+pub mod vocabulary;
 
 pub use error::{ErrorCode, OAuthError};
 pub use params::Params;
 
+use crate::limits::{LimitSettings, Limiter};
 use crate::store::SharedStore;
 
 /// What the rules need to know about this deployment.
@@ -29,25 +31,27 @@ pub struct Settings {
     pub access_token_ttl: i64,
     pub refresh_token_ttl: i64,
     pub code_ttl: i64,
+    /// The scopes that clients the operator did not register may obtain
+    /// without a user (client_credentials, SPEC §8); none by default.
+    pub self_registered_client_credentials_scopes: Vec<String>,
 }
 
 /// The protocol core with its store: what every endpoint calls into.
 pub struct Provider {
     pub store: SharedStore,
     pub settings: Settings,
+    /// Brute-force limits on every credential the core verifies.
+    pub limiter: Limiter,
     grants: grants::Registry,
 }
 
 impl Provider {
-    pub fn new(store: SharedStore, settings: Settings) -> Self {
+    pub fn new(store: SharedStore, settings: Settings, limits: LimitSettings) -> Self {
         Provider {
+            limiter: Limiter::new(store.clone(), limits),
             store,
             settings,
             grants: grants::Registry::standard(),
         }
-    }
-
-    pub fn grant_types(&self) -> Vec<&'static str> {
-        self.grants.names()
     }
 }

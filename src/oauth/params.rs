@@ -20,21 +20,10 @@ impl Params {
     {
         let mut map = BTreeMap::new();
         for (name, value) in pairs {
-            if value.len() > MAX_PARAM_LEN || name.len() > MAX_PARAM_LEN {
-                return Err(OAuthError::invalid_request(format!(
-                    "parameter {:?} is too long",
-                    truncate(&name)
-                )));
-            }
-            // NUL has no place in any OAuth value and some databases refuse it.
-            if name.contains('\0') || value.contains('\0') {
-                return Err(OAuthError::invalid_request(
-                    "parameters must not contain NUL",
-                ));
-            }
+            check(&name, &value)?;
             if map.contains_key(&name) {
                 return Err(OAuthError::invalid_request(format!(
-                    "parameter {:?} is repeated",
+                    "parameter {} is repeated",
                     truncate(&name)
                 )));
             }
@@ -52,7 +41,7 @@ impl Params {
 
     pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
         self.get(name)
-            .ok_or_else(|| OAuthError::invalid_request(format!("missing parameter {name:?}")))
+            .ok_or_else(|| OAuthError::invalid_request(format!("missing parameter {name}")))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
@@ -60,7 +49,26 @@ impl Params {
     }
 }
 
-fn truncate(name: &str) -> &str {
+/// The rules every parameter follows wherever it came from (a body, a
+/// query string, the Basic header): a bounded length, and no NUL, which has
+/// no place in any OAuth value and which some databases refuse.
+pub fn check(name: &str, value: &str) -> Result<(), OAuthError> {
+    if value.len() > MAX_PARAM_LEN || name.len() > MAX_PARAM_LEN {
+        return Err(OAuthError::invalid_request(format!(
+            "parameter {} is too long",
+            truncate(name)
+        )));
+    }
+    if name.contains('\0') || value.contains('\0') {
+        return Err(OAuthError::invalid_request(
+            "parameters must not contain NUL",
+        ));
+    }
+    Ok(())
+}
+
+/// A parameter name as quoted in an error: its first 40 characters.
+pub fn truncate(name: &str) -> &str {
     let end = name
         .char_indices()
         .map(|(i, _)| i)

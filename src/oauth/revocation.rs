@@ -1,21 +1,18 @@
 //! Token revocation (RFC 7009).
 
-use super::client_auth::{self, BasicCredentials};
-use super::{OAuthError, Params, Provider};
+use super::client_auth::{self, ClientRequest};
+use super::{OAuthError, Provider};
 use crate::crypto;
 use crate::store::TokenKind;
 
 /// Revokes the token if it belongs to the authenticated client. Unknown
 /// tokens, and tokens of other clients, are answered the same way (§2.2) so
 /// that the endpoint tells nothing about tokens a client does not hold.
-/// Whatever the hint, every token type is searched (§2.1).
-pub async fn revoke(
-    provider: &Provider,
-    basic: Option<&BasicCredentials>,
-    params: &Params,
-) -> Result<(), OAuthError> {
-    let client = client_auth::authenticate(provider.store.as_ref(), basic, params).await?;
-    let hash = crypto::token_hash(params.require("token")?);
+/// Whatever the hint, every token type is searched (§2.1). A public client
+/// authenticates with its id alone and may revoke only its own tokens.
+pub async fn revoke(provider: &Provider, request: &ClientRequest<'_>) -> Result<(), OAuthError> {
+    let client = client_auth::authenticate(provider, request).await?;
+    let hash = crypto::token_hash(request.params.require("token")?);
     let store = provider.store.as_ref();
     let Some(record) = store.token(&hash).await? else {
         return Ok(());

@@ -3,7 +3,7 @@
 use super::OAuthError;
 
 /// A scope token: printable ASCII except space, `"` and `\` (RFC 6749 §3.3).
-fn is_scope_token(token: &str) -> bool {
+pub fn is_scope_token(token: &str) -> bool {
     !token.is_empty()
         && token
             .bytes()
@@ -43,7 +43,7 @@ pub fn resolve(requested: Option<&str>, allowed: &str) -> Result<String, OAuthEr
     let wanted = parse(requested)?;
     if let Some(extra) = wanted.iter().find(|t| !contains(allowed, t)) {
         return Err(OAuthError::invalid_scope(format!(
-            "scope {extra:?} is not allowed for this client"
+            "scope {extra} is not allowed for this client"
         )));
     }
     Ok(wanted.join(" "))

@@ -8,6 +8,7 @@
 
 mod postgres;
 mod records;
+mod rows;
 mod sqlite;
 
 pub use postgres::PostgresStore;
@@ -57,12 +58,17 @@ pub trait Store: Send + Sync + 'static {
     async fn list_users(&self) -> StoreResult<Vec<User>>;
 
     // Clients
+    /// Registers a client. Grants left behind by an earlier client of the
+    /// same id (a token minted while it was deleted) are removed first, so
+    /// that they can never come back to life under the new client.
     async fn create_client(&self, client: &Client) -> StoreResult<()>;
     async fn client(&self, client_id: &str) -> StoreResult<Option<Client>>;
     /// All clients, or those owned by one user.
     async fn list_clients(&self, owner: Option<i64>) -> StoreResult<Vec<Client>>;
     /// Deletes a client (only if owned by `owner`, when given) with all its
-    /// grants, tokens and codes. Returns whether a client was deleted.
+    /// grants, tokens and codes. Returns whether a client was deleted. A
+    /// token issued while the client is being deleted is dead at once too:
+    /// [`Store::token`] reports tokens of missing clients as revoked.
     async fn delete_client(&self, client_id: &str, owner: Option<i64>) -> StoreResult<bool>;
 
     // Grants and tokens
@@ -93,19 +99,32 @@ pub trait Store: Send + Sync + 'static {
     async fn session(&self, hash: &TokenHash) -> StoreResult<Option<Session>>;
     async fn delete_session(&self, hash: &TokenHash) -> StoreResult<()>;
 
-    // Brute-force limits
-    /// The failures counted against each of `keys` whose window is still
-    /// open at `now` (keys without failures are left out). One query: this
-    /// runs before every credential check.
+    // Brute-force limits (see crate::limits)
+    /// The attempts counted against each of `keys` whose window is still
+    /// open at `now` (keys without any are left out).
     async fn failures(
         &self,
         keys: &[String],
         now: i64,
         window: i64,
     ) -> StoreResult<Vec<(String, Failures)>>;
-    /// Counts one more failure for each key, opening a new window for keys
-    /// whose window has closed.
-    async fn add_failure(&self, keys: &[String], now: i64, window: i64) -> StoreResult<()>;
+    /// Counts one more attempt for each key, atomically, opening a new
+    /// window for keys whose window has closed, and returns the counts
+    /// after it, in the order of `keys`.
+    async fn count_attempts(
+        &self,
+        keys: &[String],
+        now: i64,
+        window: i64,
+    ) -> StoreResult<Vec<Failures>>;
+    /// Takes back one counted attempt per `(key, window_start)`, if that
+    /// window is still the key's current one.
+    async fn release_attempts(&self, counted: &[(String, i64)]) -> StoreResult<()>;
+
+    // Server secrets
+    /// The random secret named `name`, created on first use; every node
+    /// gets the same one.
+    async fn server_secret(&self, name: &str) -> StoreResult<Vec<u8>>;
 
     // Maintenance
     /// Deletes expired tokens, codes and sessions; safe to run on many nodes.

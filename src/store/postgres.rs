@@ -193,8 +193,21 @@ impl Store for PostgresStore {
         run(accounts::failures(&self.pool, keys, now, window)).await
     }
 
-    async fn add_failure(&self, keys: &[String], now: i64, window: i64) -> StoreResult<()> {
-        run(accounts::add_failure(&self.pool, keys, now, window)).await
+    async fn count_attempts(
+        &self,
+        keys: &[String],
+        now: i64,
+        window: i64,
+    ) -> StoreResult<Vec<Failures>> {
+        run(accounts::count_attempts(&self.pool, keys, now, window)).await
+    }
+
+    async fn release_attempts(&self, counted: &[(String, i64)]) -> StoreResult<()> {
+        run(accounts::release_attempts(&self.pool, counted)).await
+    }
+
+    async fn server_secret(&self, name: &str) -> StoreResult<Vec<u8>> {
+        run(accounts::server_secret(&self.pool, name)).await
     }
 
     /// Not bounded as a whole: a purge of millions of rows takes as many

@@ -1,5 +1,6 @@
 //! The rows the store reads and writes, as the protocol core sees them.
 
+use crate::oauth::vocabulary::{AuthMethod, GrantType, ResponseType};
 use serde::{Deserialize, Serialize};
 
 /// The at-rest key of a token, code or session id (its time-ordered id,
@@ -21,37 +22,70 @@ pub struct User {
     pub password_hash: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Who registered a client, which decides how far it is trusted (SPEC §8):
+/// only the operator vouches for a client; one registered by any signed-in
+/// user may be an attacker's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registrant {
+    /// The operator, from the command line or the demo data.
+    Operator,
+    /// A signed-in user, on the client page; only they may delete it.
+    User(i64),
+}
+
+impl Registrant {
+    pub fn is_operator(self) -> bool {
+        self == Registrant::Operator
+    }
+
+    /// The owning user, as stored (`owner_id`).
+    pub fn owner(self) -> Option<i64> {
+        match self {
+            Registrant::Operator => None,
+            Registrant::User(id) => Some(id),
+        }
+    }
+
+    pub fn from_owner(owner_id: Option<i64>) -> Self {
+        owner_id.map_or(Registrant::Operator, Registrant::User)
+    }
+}
+
+/// A registered client as the store keeps it. Not serializable on purpose:
+/// what may be shown of a client is [`crate::oauth::registration::ClientInformation`],
+/// so a new secret column never leaks into a page or a JSON answer by default.
+#[derive(Debug, Clone)]
 pub struct Client {
     pub client_id: String,
     pub client_name: String,
     pub client_uri: Option<String>,
     /// `sha256:<hex>` for server-generated secrets, a PHC Argon2id string for
     /// human-chosen ones, `None` for public clients.
-    #[serde(skip)]
     pub secret_hash: Option<String>,
     pub redirect_uris: Vec<String>,
-    pub grant_types: Vec<String>,
-    pub response_types: Vec<String>,
+    pub grant_types: Vec<GrantType>,
+    pub response_types: Vec<ResponseType>,
     pub scope: String,
-    pub token_endpoint_auth_method: String,
-    #[serde(skip)]
-    pub owner_id: Option<i64>,
+    pub token_endpoint_auth_method: AuthMethod,
+    pub registrant: Registrant,
+    /// A resource server: may introspect every token, not only its own
+    /// (README, "Introspection"). Only the operator can set it.
+    pub resource_server: bool,
     pub client_id_issued_at: i64,
     pub client_secret_expires_at: i64,
 }
 
 impl Client {
-    pub fn allows_grant(&self, grant_type: &str) -> bool {
-        self.grant_types.iter().any(|g| g == grant_type)
+    pub fn allows_grant(&self, grant_type: GrantType) -> bool {
+        self.grant_types.contains(&grant_type)
     }
 
-    pub fn allows_response_type(&self, response_type: &str) -> bool {
-        self.response_types.iter().any(|r| r == response_type)
+    pub fn allows_response_type(&self, response_type: ResponseType) -> bool {
+        self.response_types.contains(&response_type)
     }
 
     pub fn is_public(&self) -> bool {
-        self.token_endpoint_auth_method == "none"
+        self.token_endpoint_auth_method == AuthMethod::None
     }
 }
 
@@ -59,23 +93,6 @@ impl Client {
 pub enum TokenKind {
     Access,
     Refresh,
-}
-
-impl TokenKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenKind::Access => "access_token",
-            TokenKind::Refresh => "refresh_token",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "access_token" => Some(TokenKind::Access),
-            "refresh_token" => Some(TokenKind::Refresh),
-            _ => None,
-        }
-    }
 }
 
 /// A grant: what one authorization produced, the family its tokens share.
@@ -106,7 +123,8 @@ pub struct TokenRecord {
     pub scope: String,
     pub issued_at: i64,
     pub expires_at: i64,
-    /// The token itself or its whole grant was revoked.
+    /// The token itself or its whole grant was revoked, or its client
+    /// deleted.
     pub revoked: bool,
     /// A refresh token that was already rotated.
     pub used: bool,
@@ -123,7 +141,11 @@ pub struct NewCode {
     pub hash: TokenHash,
     pub client_id: String,
     pub user_id: i64,
+    /// Where the code was sent.
     pub redirect_uri: String,
+    /// Whether the authorization request named it (RFC 6749 §4.1.3: then
+    /// the token request must repeat it).
+    pub redirect_uri_given: bool,
     pub scope: String,
     pub code_challenge: Option<String>,
     pub expires_at: i64,
@@ -134,6 +156,7 @@ pub struct CodeRecord {
     pub client_id: String,
     pub user_id: i64,
     pub redirect_uri: String,
+    pub redirect_uri_given: bool,
     pub scope: String,
     pub code_challenge: Option<String>,
     pub expires_at: i64,

@@ -51,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_rate_limits.sql"),
     include_str!("../../migrations/sqlite/0003_codes_grant.sql"),
+    include_str!("../../migrations/sqlite/0004_security_review.sql"),
 ];
 
 type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
@@ -294,25 +295,48 @@ fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
+/// Runs one write job inside a savepoint of the batch's transaction. A job
+/// that fails, or panics, is rolled back to its savepoint without
+/// disturbing the others in the batch, and the writer goes on serving: a
+/// panic in one request must not leave every later write failing.
 fn in_savepoint<T>(
     conn: &Connection,
     job: impl FnOnce(&Connection) -> rusqlite::Result<T>,
 ) -> StoreResult<T> {
     run_cached(conn, "SAVEPOINT job").map_err(classify)?;
-    match job(conn) {
-        Ok(value) => {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn)));
+    let failure = match outcome {
+        Ok(Ok(value)) => {
             run_cached(conn, "RELEASE job").map_err(classify)?;
-            Ok(value)
+            return Ok(value);
         }
-        Err(error) => {
-            run_cached(conn, "ROLLBACK TO job").map_err(classify)?;
-            run_cached(conn, "RELEASE job").map_err(classify)?;
-            Err(classify(error))
+        Ok(Err(error)) => classify(error),
+        Err(_) => {
+            tracing::error!("a write panicked; it was rolled back");
+            StoreError::Database("the write failed".into())
+        }
+    };
+    run_cached(conn, "ROLLBACK TO job").map_err(classify)?;
+    run_cached(conn, "RELEASE job").map_err(classify)?;
+    Err(failure)
+}
+
+/// Ends the process if the writer thread unwinds outside a job (a bug in
+/// the writer itself): with no writer every write would fail until a
+/// restart, so exit and let the supervisor restart the node at once.
+struct ExitIfWriterPanics;
+
+impl Drop for ExitIfWriterPanics {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            tracing::error!("the SQLite writer panicked; exiting so that a supervisor restarts");
+            std::process::exit(70);
         }
     }
 }
 
 fn run_writer(conn: Connection, mut jobs: mpsc::Receiver<WriteJob>) {
+    let _exit_if_panics = ExitIfWriterPanics;
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = jobs.blocking_recv() {
         batch.push(first);
@@ -485,9 +509,26 @@ impl Store for SqliteStore {
         self.read(|conn| accounts::failures(conn, keys, now, window))
     }
 
-    async fn add_failure(&self, keys: &[String], now: i64, window: i64) -> StoreResult<()> {
+    async fn count_attempts(
+        &self,
+        keys: &[String],
+        now: i64,
+        window: i64,
+    ) -> StoreResult<Vec<Failures>> {
         let keys = keys.to_vec();
-        self.write(move |conn| accounts::add_failure(conn, &keys, now, window))
+        self.write(move |conn| accounts::count_attempts(conn, &keys, now, window))
+            .await
+    }
+
+    async fn release_attempts(&self, counted: &[(String, i64)]) -> StoreResult<()> {
+        let counted = counted.to_vec();
+        self.write(move |conn| accounts::release_attempts(conn, &counted))
+            .await
+    }
+
+    async fn server_secret(&self, name: &str) -> StoreResult<Vec<u8>> {
+        let name = name.to_owned();
+        self.write(move |conn| accounts::server_secret(conn, &name))
             .await
     }
 
@@ -584,6 +625,27 @@ mod tests {
         })
         .await;
         assert!(after_wait.is_some(), "a read after a wait sees the commit");
+    }
+
+    #[tokio::test]
+    async fn a_panicking_write_is_rolled_back_and_the_writer_goes_on() {
+        let (_dir, store, _) = store_and_other_writer().await;
+        let panicked = store
+            .write(|conn| -> rusqlite::Result<()> {
+                conn.execute(
+                    "INSERT INTO users (username, password_hash, created_at) VALUES ('x', 'x', 0)",
+                    [],
+                )?;
+                panic!("a bug in a write")
+            })
+            .await;
+        assert!(matches!(panicked, Err(StoreError::Database(_))));
+        assert!(store.user_by_name("x").await.expect("read").is_none());
+        store
+            .create_user("dave", "x")
+            .await
+            .expect("the next write works");
+        assert!(store.user_by_name("dave").await.expect("read").is_some());
     }
 
     #[tokio::test]

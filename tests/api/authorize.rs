@@ -28,7 +28,7 @@ backend_tests! {
     public_client_with_pkce_gets_tokens_with_its_client_id_only,
     implicit_grant_only_for_clients_registered_for_it,
     wrong_password_and_unknown_user_get_the_same_answer,
-    post_without_csrf_token_is_forbidden,
+    login_and_consent_decisions_need_our_csrf_token,
     cookies_are_httponly_and_samesite_lax,
     cookies_are_secure_when_the_issuer_is_https,
     login_and_consent_cannot_be_framed_nor_leak_referrers,
@@ -406,18 +406,20 @@ async fn wrong_password_and_unknown_user_get_the_same_answer(backend: Backend) {
         // The form comes back, still carrying the request.
         assert_eq!(page.form("/oauth/authorize").get("state"), Some("s"));
         // The same page but for the CSRF token and the username typed.
-        let csrf = browser.cookie("portcullis_csrf").expect("CSRF cookie");
+        let csrf = page.form("/oauth/authorize");
+        let csrf = csrf.get("csrf_token").expect("CSRF token");
         let html = page
             .html
-            .replace(&csrf, "")
+            .replace(csrf, "")
             .replace(&format!(r#"value="{username}""#), "");
         answers.push((page.status, html));
     }
     assert_eq!(answers[0], answers[1]);
 }
 
-// RFC 6749 §10.12: the login and consent forms carry a CSRF token.
-async fn post_without_csrf_token_is_forbidden(backend: Backend) {
+// RFC 6749 §10.12: signing in and the consent decision need the CSRF
+// token of our own forms.
+async fn login_and_consent_decisions_need_our_csrf_token(backend: Backend) {
     let server = TestServer::start(backend).await;
     let browser = Browser::new(&server);
     let login = browser
@@ -444,7 +446,8 @@ async fn post_without_csrf_token_is_forbidden(backend: Backend) {
     let answer = browser.submit(&forged).await;
     assert_eq!(answer.status(), 403);
     assert!(answer.headers().get("location").is_none());
-    // Without the cookie, the field alone is worthless.
+    // Without the session, the form's fields approve nothing: the request
+    // is shown again, starting with the login form.
     let cookieless = server
         .http
         .post(server.url("/oauth/authorize"))
@@ -457,7 +460,9 @@ async fn post_without_csrf_token_is_forbidden(backend: Backend) {
         .send()
         .await
         .expect("request");
-    assert_eq!(cookieless.status(), 403);
+    let page = Page::read(cookieless).await;
+    assert_eq!(page.status, 200);
+    assert!(page.html.contains(r#"name="password""#), "{}", page.html);
 }
 
 fn assert_cookie_flags(cookie: &str) {
@@ -485,15 +490,33 @@ async fn cookies_are_httponly_and_samesite_lax(backend: Backend) {
     assert_cookie_flags(&session);
 }
 
-// SPEC §5: Secure over https.
+// SPEC §5: Secure over https, with the `__Host-` prefix that no sibling
+// subdomain can plant (RFC 6265bis §4.1.3.2). An issuer spelt in capitals
+// is https all the same.
 async fn cookies_are_secure_when_the_issuer_is_https(backend: Backend) {
-    let server =
-        TestServer::start_with(backend, |c| c.issuer = "https://auth.example".into()).await;
-    let login = Browser::new(&server)
-        .page(&authorize_path(&code_request("profile", "s")))
-        .await;
-    let csrf = set_cookie(&login.headers, "portcullis_csrf").expect("CSRF cookie");
-    assert!(csrf.contains("Secure"), "{csrf}");
+    for issuer in ["https://auth.example", "HTTPS://Auth.Example"] {
+        let server = TestServer::start_with(backend.clone(), |c| c.issuer = issuer.into()).await;
+        let login = Browser::new(&server)
+            .page(&authorize_path(&code_request("profile", "s")))
+            .await;
+        let csrf = set_cookie(&login.headers, "__Host-portcullis_csrf").expect("CSRF cookie");
+        assert!(csrf.contains("Secure") && csrf.contains("Path=/"), "{csrf}");
+        assert!(!csrf.contains("Domain"), "{csrf}");
+        assert!(set_cookie(&login.headers, "portcullis_csrf").is_none());
+        assert!(login
+            .header("strict-transport-security")
+            .contains("max-age"));
+        let metadata: serde_json::Value = server
+            .http
+            .get(server.url("/.well-known/oauth-authorization-server"))
+            .send()
+            .await
+            .expect("metadata")
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(metadata["issuer"], "https://auth.example", "{issuer}");
+    }
 }
 
 fn assert_page_headers(headers: &reqwest::header::HeaderMap) {

@@ -88,6 +88,12 @@ fn registration(page: &Page) -> Form {
         .set("token_endpoint_auth_method", "client_secret_basic")
 }
 
+/// Lets clients registered by users get `profile` and `email` without a
+/// user (SPEC §8: none by default).
+fn open_profile_and_email(config: &mut portcullis::config::Config) {
+    config.self_registered_client_credentials_scopes = vec!["profile".into(), "email".into()];
+}
+
 async fn client_credentials(server: &TestServer, id: &str, secret: &str) -> reqwest::Response {
     server
         .http
@@ -102,7 +108,7 @@ async fn client_credentials(server: &TestServer, id: &str, secret: &str) -> reqw
 // RFC 7591 §3.2.1: the client's id, its secret (once: only a hash is kept),
 // the issue time, the secret's expiry (0: never) and the metadata.
 async fn client_page_registers_a_client_whose_secret_works_and_is_shown_once(backend: Backend) {
-    let server = TestServer::start(backend).await;
+    let server = TestServer::start_with(backend, open_profile_and_email).await;
     let (browser, page) = signed_in(&server, "mike", "pass").await;
     let form = registration(&page).add("grant_types", "client_credentials");
     let created = Page::read(browser.submit(&form).await).await;
@@ -180,7 +186,7 @@ async fn add_user(server: &TestServer, username: &str, password: &str) {
 
 // A user manages only the clients they own.
 async fn another_user_cannot_delete_your_client(backend: Backend) {
-    let server = TestServer::start(backend).await;
+    let server = TestServer::start_with(backend, open_profile_and_email).await;
     let (mike, page) = signed_in(&server, "mike", "pass").await;
     let form = registration(&page).add("grant_types", "client_credentials");
     let created = Page::read(mike.submit(&form).await).await;

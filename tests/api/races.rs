@@ -76,6 +76,7 @@ async fn concurrent_code_exchanges_issue_one_token(backend: Backend) {
             client_id: CLIENT_ID.into(),
             user_id: 1,
             redirect_uri: redirect_uri.into(),
+            redirect_uri_given: true,
             scope: "profile".into(),
             code_challenge: None,
             expires_at: portcullis::time::now() + 60,
@@ -114,6 +115,11 @@ async fn nodes(database: &FreshDatabase) -> Vec<SharedStore> {
         let store = portcullis::store::open(&database.url, 5).await;
         stores.push(store.expect("open store"));
     }
+    // The demo client the grants below belong to: a token of a client that
+    // does not exist is never active.
+    portcullis::demo::seed(stores[0].as_ref())
+        .await
+        .expect("demo data");
     stores
 }
 
@@ -170,6 +176,7 @@ async fn store_exchanges_a_code_once(backend: Backend) {
             client_id: CLIENT_ID.into(),
             user_id: 1,
             redirect_uri: "http://127.0.0.1:8765/callback".into(),
+            redirect_uri_given: true,
             scope: "profile".into(),
             code_challenge: None,
             expires_at: portcullis::time::now() + 60,

@@ -5,17 +5,16 @@ use super::session::{safe_next, sign_in_page};
 use super::{query_params, Answer, Browser, PageError};
 use crate::http::extract::{parse_urlencoded, read_body};
 use crate::http::AppState;
-use crate::oauth::metadata::AUTH_METHODS;
-use crate::oauth::registration::{self, ClientMetadata, GRANT_TYPES};
+use crate::oauth::registration::{self, ClientInformation, ClientMetadata};
+use crate::oauth::vocabulary::{AuthMethod, GrantType, ResponseType};
 use crate::oauth::{OAuthError, Params};
+use crate::store::Registrant;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use minijinja::context;
 use serde::Serialize;
-
-const RESPONSE_TYPES: [&str; 2] = ["code", "token"];
 
 /// GET /
 pub async fn home(State(state): State<AppState>, browser: Browser, uri: Uri) -> Response {
@@ -121,15 +120,16 @@ async fn clients_page(
     error: Option<&OAuthError>,
 ) -> Result<Answer, PageError> {
     let clients = state.provider.store.list_clients(Some(user_id)).await?;
+    let clients: Vec<ClientInformation> = clients.iter().map(ClientInformation::from).collect();
     Ok(Answer::page(
         "clients.html",
         context! {
             clients,
             form,
             error => error.map(|e| context! { code => e.code.as_str(), description => e.description }),
-            grant_types => GRANT_TYPES,
-            response_types => RESPONSE_TYPES,
-            auth_methods => AUTH_METHODS,
+            grant_types => GrantType::ALL,
+            response_types => ResponseType::ALL,
+            auth_methods => AuthMethod::ALL,
         },
     ))
 }
@@ -152,11 +152,16 @@ async fn register(
     body: Body,
 ) -> Result<Answer, PageError> {
     let (form, params) = ClientForm::read(headers, body).await?;
-    browser.check_csrf(&params)?;
+    browser.check_form(&state.csrf, headers, &params)?;
     let Some(user) = &browser.user else {
         return Ok(Answer::see_other("/"));
     };
-    match registration::register(form.metadata(), Some(user.user_id)) {
+    let registrant = Registrant::User(user.user_id);
+    match registration::register(
+        form.metadata(),
+        registrant,
+        &state.config.registration_policy(),
+    ) {
         // RFC 7591 §3.2.2: invalid_redirect_uri, invalid_client_metadata.
         Err(error) => Ok(clients_page(state, user.user_id, &form, Some(&error))
             .await?
@@ -172,7 +177,7 @@ async fn register(
             Ok(Answer::page(
                 "client_created.html",
                 context! {
-                    client => registered.client,
+                    client => ClientInformation::from(&registered.client),
                     client_secret => registered.client_secret,
                 },
             )
@@ -198,7 +203,7 @@ async fn remove(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Answer, PageError> {
-    let form = browser.read_form(headers, body).await?;
+    let form = browser.read_form(state, headers, body).await?;
     let Some(user) = &browser.user else {
         return Ok(Answer::see_other("/"));
     };

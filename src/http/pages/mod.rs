@@ -6,13 +6,15 @@
 
 mod browser;
 pub mod clients;
+mod csrf;
 pub mod session;
 
 pub use browser::Browser;
+pub use csrf::Csrf;
 
 use super::extract::{self, BodyError};
 use super::AppState;
-use crate::oauth::{OAuthError, Params};
+use crate::oauth::{ErrorCode, OAuthError, Params};
 use crate::store::StoreError;
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
@@ -138,18 +140,8 @@ impl PageError {
         }
     }
 
-    /// Too many failed sign-ins for this user or address.
-    pub fn throttled(throttled: crate::limits::Throttled) -> Self {
-        PageError {
-            retry_after: Some(throttled.retry_after),
-            ..Self::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                format!(
-                    "Too many failed sign-ins. Try again in {} seconds.",
-                    throttled.retry_after
-                ),
-            )
-        }
+    pub fn forbidden(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, message)
     }
 
     pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {
@@ -170,7 +162,16 @@ impl PageError {
 impl From<OAuthError> for PageError {
     fn from(error: OAuthError) -> Self {
         let status = StatusCode::from_u16(error.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
-        PageError::new(status, error.description)
+        let message = match (error.code, error.retry_after) {
+            (ErrorCode::TooManyAttempts, Some(seconds)) => {
+                format!("Too many failed sign-ins. Try again in {seconds} seconds.").into()
+            }
+            _ => error.description,
+        };
+        PageError {
+            retry_after: error.retry_after,
+            ..PageError::new(status, message)
+        }
     }
 }
 
@@ -289,7 +290,11 @@ mod tests {
             ("login.html", context! { action => "/login" }),
             (
                 "consent.html",
-                context! { client, scopes => ["profile"], destination => "https://app.example/cb" },
+                context! {
+                    client_name => "<app>", client_id => "id", verified => false,
+                    registered_by => "alice", scopes => ["profile"],
+                    destination_host => "app.example", destination => "https://app.example/cb",
+                },
             ),
             (
                 "clients.html",

@@ -5,7 +5,7 @@
 use super::{Answer, Browser, PageError};
 use crate::crypto;
 use crate::http::AppState;
-use crate::limits::{Failure, Subjects};
+use crate::limits::Counter;
 use crate::oauth::Params;
 use axum::body::Body;
 use axum::extract::State;
@@ -19,7 +19,7 @@ pub const WRONG_CREDENTIALS: &str = "Wrong username or password.";
 /// Checks the form's `username` and `password` and, if they are right,
 /// signs the browser in. An unknown user costs the same Argon2 work as a
 /// wrong password and gets the same answer: nothing tells whether a user
-/// exists.
+/// exists. The caller has checked that the form came from our page.
 pub async fn log_in(
     state: &AppState,
     browser: &mut Browser,
@@ -27,27 +27,23 @@ pub async fn log_in(
 ) -> Result<bool, PageError> {
     let username = form.get("username").unwrap_or_default();
     let password = form.get("password").unwrap_or_default().to_owned();
-    // SPEC §7: the same limits as the password grant, checked first.
-    let subjects = Subjects::address(browser.address.0).with_username(Some(username));
-    if let Err(throttled) = state.limiter.check(&subjects).await? {
-        return Err(PageError::throttled(throttled));
-    }
+    // SPEC §7: the same limits as the password grant, counted first.
+    let counters = Counter::username(username).and_address(browser.address.0);
     let user = state.provider.store.user_by_name(username).await?;
     // verify_password does the same work for an unknown user (None).
-    let verified =
-        crypto::verify_password(user.as_ref().map(|u| u.password_hash.clone()), password).await;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let verify = crypto::verify_password(stored.clone(), password.clone());
+    let verified = state
+        .provider
+        .limiter
+        .verify_chosen(counters, stored.as_deref(), &password, verify)
+        .await?;
     match user {
         Some(user) if verified => {
             browser.sign_in(state, &user).await?;
             Ok(true)
         }
-        _ => {
-            state
-                .limiter
-                .record_failure(&subjects, Failure::Password)
-                .await?;
-            Ok(false)
-        }
+        _ => Ok(false),
     }
 }
 
@@ -125,7 +121,7 @@ async fn submit_login(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Answer, PageError> {
-    let form = browser.read_form(headers, body).await?;
+    let form = browser.read_form(state, headers, body).await?;
     let next = safe_next(form.get("next"));
     if log_in(state, browser, &form).await? {
         Ok(Answer::see_other(next))
@@ -155,7 +151,7 @@ async fn submit_logout(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Answer, PageError> {
-    let form = browser.read_form(headers, body).await?;
+    let form = browser.read_form(state, headers, body).await?;
     browser.sign_out(state).await?;
     Ok(Answer::see_other(safe_next(form.get("next"))))
 }

@@ -10,16 +10,17 @@ pub struct AuthorizationCode;
 
 #[async_trait]
 impl Grant for AuthorizationCode {
-    fn grant_type(&self) -> &'static str {
-        "authorization_code"
+    fn grant_type(&self) -> GrantType {
+        GrantType::AuthorizationCode
     }
 
     async fn exchange(
         &self,
         provider: &Provider,
         client: &Client,
-        params: &Params,
+        request: &ClientRequest<'_>,
     ) -> Result<TokenResponse, OAuthError> {
+        let params = request.params;
         let hash = crypto::token_hash(params.require("code")?);
         let invalid = || OAuthError::invalid_grant("the code is invalid, expired or used");
         let store = provider.store.as_ref();
@@ -35,12 +36,15 @@ impl Grant for AuthorizationCode {
         if code.client_id != client.client_id || code.expires_at <= now {
             return Err(invalid());
         }
-        // §4.1.3: redirect_uri must be identical to the authorization
-        // request's; it may be left out only when the client has one URI.
+        // §4.1.3: redirect_uri is required, and identical, exactly when the
+        // authorization request carried it; compared with what the code
+        // recorded, not with the client's registration, which may have
+        // changed since.
         match params.get("redirect_uri") {
             Some(uri) if uri == code.redirect_uri => {}
-            None if client.redirect_uris.len() == 1 => {}
-            _ => return Err(OAuthError::invalid_grant("redirect_uri does not match")),
+            None if !code.redirect_uri_given => {}
+            None => return Err(OAuthError::invalid_grant("redirect_uri is required")),
+            Some(_) => return Err(OAuthError::invalid_grant("redirect_uri does not match")),
         }
         match (&code.code_challenge, params.get("code_verifier")) {
             (Some(challenge), Some(verifier)) => pkce::verify(challenge, verifier)?,

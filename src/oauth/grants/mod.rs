@@ -1,29 +1,33 @@
 //! The token endpoint's grants, a registry keyed by `grant_type` (RFC 6749
-//! §4): adding a grant (device code, token exchange) is adding a file here.
+//! §4): adding a grant (device code, token exchange) is adding a file here
+//! and a variant to [`GrantType`].
 
 mod authorization_code;
 mod client_credentials;
 mod password;
 mod refresh_token;
 
-use super::client_auth::{self, BasicCredentials};
+use super::client_auth::{self, ClientRequest};
 use super::tokens::TokenResponse;
-use super::{ErrorCode, OAuthError, Params, Provider};
+use super::vocabulary::GrantType;
+use super::{ErrorCode, OAuthError, Provider};
 use crate::store::Client;
 use async_trait::async_trait;
 
 #[async_trait]
 pub trait Grant: Send + Sync {
-    fn grant_type(&self) -> &'static str;
+    fn grant_type(&self) -> GrantType;
     /// Issues tokens to an authenticated client allowed this grant type.
     async fn exchange(
         &self,
         provider: &Provider,
         client: &Client,
-        params: &Params,
+        request: &ClientRequest<'_>,
     ) -> Result<TokenResponse, OAuthError>;
 }
 
+/// The grants answered at the token endpoint. The implicit grant has none:
+/// it is answered at the authorization endpoint.
 pub struct Registry(Vec<Box<dyn Grant>>);
 
 impl Registry {
@@ -36,11 +40,7 @@ impl Registry {
         ])
     }
 
-    pub fn names(&self) -> Vec<&'static str> {
-        self.0.iter().map(|g| g.grant_type()).collect()
-    }
-
-    fn find(&self, grant_type: &str) -> Option<&dyn Grant> {
+    fn find(&self, grant_type: GrantType) -> Option<&dyn Grant> {
         self.0
             .iter()
             .find(|g| g.grant_type() == grant_type)
@@ -51,27 +51,28 @@ impl Registry {
 /// The token endpoint (RFC 6749 §3.2): authenticate, dispatch, issue.
 pub async fn token_request(
     provider: &Provider,
-    basic: Option<&BasicCredentials>,
-    params: &Params,
+    request: &ClientRequest<'_>,
 ) -> Result<TokenResponse, OAuthError> {
-    let grant_type = params.require("grant_type")?;
-    let client = client_auth::authenticate(provider.store.as_ref(), basic, params).await?;
-    let grant = provider.grants.find(grant_type).ok_or_else(|| {
+    let unsupported = || {
         OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             "this grant type is not supported",
         )
-    })?;
+    };
+    let grant_type = request.params.require("grant_type")?;
+    let client = client_auth::authenticate(provider, request).await?;
+    let grant_type: GrantType = grant_type.parse().map_err(|_| unsupported())?;
+    let grant = provider.grants.find(grant_type).ok_or_else(unsupported)?;
     if !client.allows_grant(grant_type) {
         return Err(OAuthError::unauthorized_client(format!(
             "this client is not registered for the {grant_type} grant"
         )));
     }
-    grant.exchange(provider, &client, params).await
+    grant.exchange(provider, &client, request).await
 }
 
 /// The refresh_token grant is offered alongside grants that have a user when
 /// the client may use it (SPEC §2; never for client_credentials).
 fn refresh_allowed(client: &Client) -> bool {
-    client.allows_grant("refresh_token")
+    client.allows_grant(GrantType::RefreshToken)
 }

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::crypto;
+use crate::limits::Counter;
 use crate::oauth::scope;
 use crate::oauth::tokens::{self, Refresh};
 
@@ -10,26 +11,32 @@ pub struct Password;
 
 #[async_trait]
 impl Grant for Password {
-    fn grant_type(&self) -> &'static str {
-        "password"
+    fn grant_type(&self) -> GrantType {
+        GrantType::Password
     }
 
     async fn exchange(
         &self,
         provider: &Provider,
         client: &Client,
-        params: &Params,
+        request: &ClientRequest<'_>,
     ) -> Result<TokenResponse, OAuthError> {
+        let params = request.params;
         let username = params.require("username")?;
         let password = params.require("password")?;
         let scope = scope::resolve(params.get("scope"), &client.scope)?;
         let user = provider.store.user_by_name(username).await?;
-        // An unknown user costs the same Argon2 work as a wrong password.
+        // SPEC §7: a password is human-chosen, so the attempt is counted
+        // (per username and per address) before the Argon2 work. An
+        // unknown user costs the same work as a wrong password.
         let stored = user.as_ref().map(|u| u.password_hash.clone());
-        if !crypto::verify_password(stored, password.to_owned()).await {
-            return Err(OAuthError::invalid_grant("wrong username or password"));
-        }
-        let Some(user) = user else {
+        let counters = Counter::username(username).and_address(request.address);
+        let verify = crypto::verify_password(stored.clone(), password.to_owned());
+        let verified = provider
+            .limiter
+            .verify_chosen(counters, stored.as_deref(), password, verify)
+            .await?;
+        let Some(user) = user.filter(|_| verified) else {
             return Err(OAuthError::invalid_grant("wrong username or password"));
         };
         let now = crate::time::now();

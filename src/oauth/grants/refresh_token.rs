@@ -13,16 +13,17 @@ pub struct RefreshToken;
 
 #[async_trait]
 impl Grant for RefreshToken {
-    fn grant_type(&self) -> &'static str {
-        "refresh_token"
+    fn grant_type(&self) -> GrantType {
+        GrantType::RefreshToken
     }
 
     async fn exchange(
         &self,
         provider: &Provider,
         client: &Client,
-        params: &Params,
+        request: &ClientRequest<'_>,
     ) -> Result<TokenResponse, OAuthError> {
+        let params = request.params;
         let presented = crypto::token_hash(params.require("refresh_token")?);
         let invalid =
             || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");

@@ -1,6 +1,7 @@
 //! Users, clients, browser sessions, brute-force counters and the example
 //! resource API: rows written by one statement each, or one transaction.
 
+use crate::store::rows::ClientColumns;
 use crate::store::*;
 use sqlx::postgres::{PgPool, PgRow};
 use sqlx::Row;
@@ -13,27 +14,24 @@ fn user_from_row(row: PgRow) -> Result<User, sqlx::Error> {
     })
 }
 
-fn words(value: &str) -> Vec<String> {
-    value.split_whitespace().map(str::to_owned).collect()
-}
-
 fn client_from_row(row: PgRow) -> Result<Client, sqlx::Error> {
-    let redirect_uris: String = row.try_get("redirect_uris")?;
-    Ok(Client {
+    ClientColumns {
         client_id: row.try_get("client_id")?,
         client_name: row.try_get("client_name")?,
         client_uri: row.try_get("client_uri")?,
         secret_hash: row.try_get("secret_hash")?,
-        redirect_uris: serde_json::from_str(&redirect_uris)
-            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-        grant_types: words(row.try_get("grant_types")?),
-        response_types: words(row.try_get("response_types")?),
+        redirect_uris: row.try_get("redirect_uris")?,
+        grant_types: row.try_get("grant_types")?,
+        response_types: row.try_get("response_types")?,
         scope: row.try_get("scope")?,
         token_endpoint_auth_method: row.try_get("token_endpoint_auth_method")?,
         owner_id: row.try_get("owner_id")?,
+        resource_server: row.try_get("resource_server")?,
         client_id_issued_at: row.try_get("client_id_issued_at")?,
         client_secret_expires_at: row.try_get("client_secret_expires_at")?,
-    })
+    }
+    .into_client()
+    .map_err(|error| sqlx::Error::Decode(error.into()))
 }
 
 fn restaurant_from_row(row: PgRow) -> Result<Restaurant, sqlx::Error> {
@@ -90,30 +88,41 @@ pub async fn list_users(pool: &PgPool) -> Result<Vec<User>, sqlx::Error> {
 }
 
 pub async fn create_client(pool: &PgPool, client: &Client) -> Result<(), sqlx::Error> {
-    let redirect_uris = serde_json::to_string(&client.redirect_uris)
-        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let c = ClientColumns::of(client);
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "DELETE FROM tokens WHERE grant_id IN (SELECT id FROM grants WHERE client_id = $1)",
+    )
+    .bind(&c.client_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM grants WHERE client_id = $1")
+        .bind(&c.client_id)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query(
         "INSERT INTO clients (client_id, client_name, client_uri, secret_hash,
             redirect_uris, grant_types, response_types, scope,
-            token_endpoint_auth_method, owner_id, client_id_issued_at,
+            token_endpoint_auth_method, owner_id, resource_server, client_id_issued_at,
             client_secret_expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
-    .bind(&client.client_id)
-    .bind(&client.client_name)
-    .bind(&client.client_uri)
-    .bind(&client.secret_hash)
-    .bind(&redirect_uris)
-    .bind(client.grant_types.join(" "))
-    .bind(client.response_types.join(" "))
-    .bind(&client.scope)
-    .bind(&client.token_endpoint_auth_method)
-    .bind(client.owner_id)
-    .bind(client.client_id_issued_at)
-    .bind(client.client_secret_expires_at)
-    .execute(pool)
+    .bind(&c.client_id)
+    .bind(&c.client_name)
+    .bind(&c.client_uri)
+    .bind(&c.secret_hash)
+    .bind(&c.redirect_uris)
+    .bind(&c.grant_types)
+    .bind(&c.response_types)
+    .bind(&c.scope)
+    .bind(&c.token_endpoint_auth_method)
+    .bind(c.owner_id)
+    .bind(c.resource_server)
+    .bind(c.client_id_issued_at)
+    .bind(c.client_secret_expires_at)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    tx.commit().await
 }
 
 pub async fn client(pool: &PgPool, client_id: &str) -> Result<Option<Client>, sqlx::Error> {
@@ -233,30 +242,73 @@ pub async fn failures(
         .collect()
 }
 
-pub async fn add_failure(
+pub async fn count_attempts(
     pool: &PgPool,
     keys: &[String],
     now: i64,
     window: i64,
-) -> Result<(), sqlx::Error> {
-    // One statement over the keys in sorted order: two requests
-    // counting against the same keys lock them in the same order, so
-    // they cannot deadlock. DISTINCT because an upsert may not touch
-    // a row twice.
-    sqlx::query(
+) -> Result<Vec<Failures>, sqlx::Error> {
+    // One statement over the keys in sorted order: two requests counting
+    // against the same keys lock them in the same order, so they cannot
+    // deadlock. DISTINCT because an upsert may not touch a row twice.
+    let rows = sqlx::query(
         "INSERT INTO failed_attempts AS f (key, window_start, count)
          SELECT DISTINCT key, $2::bigint, 1 FROM UNNEST($1::text[]) AS k(key) ORDER BY key
          ON CONFLICT (key) DO UPDATE SET
            count = CASE WHEN f.window_start <= $2 - $3 THEN 1 ELSE f.count + 1 END,
            window_start = CASE WHEN f.window_start <= $2 - $3 THEN $2
-                               ELSE f.window_start END",
+                               ELSE f.window_start END
+         RETURNING key, count, window_start",
     )
     .bind(keys)
     .bind(now)
     .bind(window)
+    .fetch_all(pool)
+    .await?;
+    let mut counted = Vec::with_capacity(keys.len());
+    for key in keys {
+        let row = rows
+            .iter()
+            .find(|row| row.try_get::<&str, _>("key").ok() == Some(key.as_str()))
+            .ok_or_else(|| sqlx::Error::RowNotFound)?;
+        counted.push(Failures {
+            count: row.try_get("count")?,
+            window_start: row.try_get("window_start")?,
+        });
+    }
+    Ok(counted)
+}
+
+pub async fn release_attempts(pool: &PgPool, counted: &[(String, i64)]) -> Result<(), sqlx::Error> {
+    let (keys, windows): (Vec<&str>, Vec<i64>) =
+        counted.iter().map(|(k, w)| (k.as_str(), *w)).unzip();
+    sqlx::query(
+        "UPDATE failed_attempts AS f SET count = f.count - 1
+         FROM UNNEST($1::text[], $2::bigint[]) AS r(key, window_start)
+         WHERE f.key = r.key AND f.window_start = r.window_start AND f.count > 0",
+    )
+    .bind(keys)
+    .bind(windows)
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// Creates the secret if it is missing, then reads it, in one statement:
+/// of two nodes starting together, the first insert wins and both read
+/// its value.
+pub async fn server_secret(pool: &PgPool, name: &str) -> Result<Vec<u8>, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(name)
+    .bind(crate::crypto::random_bytes::<32>().to_vec())
+    .execute(pool)
+    .await?;
+    sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1")
+        .bind(name)
+        .fetch_one(pool)
+        .await
 }
 
 pub async fn restaurants(pool: &PgPool) -> Result<Vec<Restaurant>, sqlx::Error> {

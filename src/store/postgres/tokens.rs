@@ -1,19 +1,13 @@
 //! Grants, tokens and codes: the single-use claims that must hold across
 //! nodes, and the purge of expired rows.
 
+use crate::store::rows::{token_kind, token_kind_code};
 use crate::store::*;
 use sqlx::postgres::{PgConnection, PgPool, PgRow};
 use sqlx::Row;
 
 /// Rows one purge statement deletes: short statements hold few locks.
 const PURGE_BATCH: i64 = 1000;
-
-fn token_kind_code(kind: TokenKind) -> i16 {
-    match kind {
-        TokenKind::Access => 0,
-        TokenKind::Refresh => 1,
-    }
-}
 
 async fn insert_grant(conn: &mut PgConnection, grant: &NewGrant) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
@@ -74,11 +68,7 @@ async fn insert_tokens(
 fn token_from_row(row: PgRow) -> Result<TokenRecord, sqlx::Error> {
     let kind: i16 = row.try_get("kind")?;
     Ok(TokenRecord {
-        kind: if kind == 1 {
-            TokenKind::Refresh
-        } else {
-            TokenKind::Access
-        },
+        kind: token_kind(kind.into()).map_err(|error| sqlx::Error::Decode(error.into()))?,
         grant_id: row.try_get("grant_id")?,
         client_id: row.try_get("client_id")?,
         user_id: row.try_get("user_id")?,
@@ -96,6 +86,7 @@ fn code_from_row(row: PgRow) -> Result<CodeRecord, sqlx::Error> {
         client_id: row.try_get("client_id")?,
         user_id: row.try_get("user_id")?,
         redirect_uri: row.try_get("redirect_uri")?,
+        redirect_uri_given: row.try_get("redirect_uri_given")?,
         scope: row.try_get("scope")?,
         code_challenge: row.try_get("code_challenge")?,
         expires_at: row.try_get("expires_at")?,
@@ -157,9 +148,11 @@ pub async fn issue_grant(
 pub async fn token(pool: &PgPool, hash: &TokenHash) -> Result<Option<TokenRecord>, sqlx::Error> {
     sqlx::query(
         "SELECT t.kind, t.grant_id, g.client_id, g.user_id, u.username, t.scope,
-                t.issued_at, t.expires_at, (t.revoked OR g.revoked) AS revoked, t.used
+                t.issued_at, t.expires_at,
+                (t.revoked OR g.revoked OR c.client_id IS NULL) AS revoked, t.used
          FROM tokens t
          JOIN grants g ON g.id = t.grant_id
+         LEFT JOIN clients c ON c.client_id = g.client_id
          LEFT JOIN users u ON u.id = g.user_id
          WHERE t.hash = $1",
     )
@@ -215,14 +208,15 @@ pub async fn revoke_grant(pool: &PgPool, grant_id: i64) -> Result<(), sqlx::Erro
 
 pub async fn create_code(pool: &PgPool, code: &NewCode) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO codes (hash, client_id, user_id, redirect_uri, scope,
+        "INSERT INTO codes (hash, client_id, user_id, redirect_uri, redirect_uri_given, scope,
             code_challenge, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&code.hash.0[..])
     .bind(&code.client_id)
     .bind(code.user_id)
     .bind(&code.redirect_uri)
+    .bind(code.redirect_uri_given)
     .bind(&code.scope)
     .bind(&code.code_challenge)
     .bind(code.expires_at)
@@ -233,8 +227,8 @@ pub async fn create_code(pool: &PgPool, code: &NewCode) -> Result<(), sqlx::Erro
 
 pub async fn code(pool: &PgPool, hash: &TokenHash) -> Result<Option<CodeRecord>, sqlx::Error> {
     sqlx::query(
-        "SELECT client_id, user_id, redirect_uri, scope, code_challenge, expires_at,
-                used, grant_id
+        "SELECT client_id, user_id, redirect_uri, redirect_uri_given, scope, code_challenge,
+                expires_at, used, grant_id
          FROM codes WHERE hash = $1",
     )
     .bind(&hash.0[..])

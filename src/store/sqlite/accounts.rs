@@ -1,6 +1,7 @@
 //! Users, clients, browser sessions, brute-force counters and the example
 //! resource API.
 
+use crate::store::rows::ClientColumns;
 use crate::store::*;
 use rusqlite::types::Type;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -14,39 +15,35 @@ fn user_from_row(row: &Row) -> rusqlite::Result<User> {
     })
 }
 
-fn words(value: String) -> Vec<String> {
-    value.split_whitespace().map(str::to_owned).collect()
-}
-
 /// The columns [`client_from_row`] reads, in its order. Rows on hot paths
 /// are read by position: rusqlite finds a column by name with a scan of
 /// all the names.
 macro_rules! client_columns {
     () => {
         "client_id, client_name, client_uri, secret_hash, redirect_uris, grant_types,
-         response_types, scope, token_endpoint_auth_method, owner_id, client_id_issued_at,
-         client_secret_expires_at"
+         response_types, scope, token_endpoint_auth_method, owner_id, resource_server,
+         client_id_issued_at, client_secret_expires_at"
     };
 }
 
 fn client_from_row(row: &Row) -> rusqlite::Result<Client> {
-    let redirect_uris: String = row.get(4)?;
-    Ok(Client {
+    ClientColumns {
         client_id: row.get(0)?,
         client_name: row.get(1)?,
         client_uri: row.get(2)?,
         secret_hash: row.get(3)?,
-        redirect_uris: serde_json::from_str(&redirect_uris).map_err(|error| {
-            rusqlite::Error::FromSqlConversionFailure(4, Type::Text, Box::new(error))
-        })?,
-        grant_types: words(row.get(5)?),
-        response_types: words(row.get(6)?),
+        redirect_uris: row.get(4)?,
+        grant_types: row.get(5)?,
+        response_types: row.get(6)?,
         scope: row.get(7)?,
         token_endpoint_auth_method: row.get(8)?,
         owner_id: row.get(9)?,
-        client_id_issued_at: row.get(10)?,
-        client_secret_expires_at: row.get(11)?,
-    })
+        resource_server: row.get(10)?,
+        client_id_issued_at: row.get(11)?,
+        client_secret_expires_at: row.get(12)?,
+    }
+    .into_client()
+    .map_err(|error| rusqlite::Error::FromSqlConversionFailure(0, Type::Text, error.into()))
 }
 
 fn restaurant_from_row(row: &Row) -> rusqlite::Result<Restaurant> {
@@ -92,28 +89,32 @@ pub fn list_users(conn: &Connection) -> rusqlite::Result<Vec<User>> {
 }
 
 pub fn create_client(conn: &Connection, client: &Client) -> rusqlite::Result<()> {
-    let redirect_uris = serde_json::to_string(&client.redirect_uris)
-        .map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))?;
     conn.prepare_cached(
-        "INSERT INTO clients (client_id, client_name, client_uri, secret_hash,
-            redirect_uris, grant_types, response_types, scope,
-            token_endpoint_auth_method, owner_id, client_id_issued_at,
-            client_secret_expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "DELETE FROM tokens WHERE grant_id IN (SELECT id FROM grants WHERE client_id = ?)",
     )?
+    .execute([&client.client_id])?;
+    conn.prepare_cached("DELETE FROM grants WHERE client_id = ?")?
+        .execute([&client.client_id])?;
+    let c = ClientColumns::of(client);
+    conn.prepare_cached(concat!(
+        "INSERT INTO clients (",
+        client_columns!(),
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    ))?
     .execute(params![
-        client.client_id,
-        client.client_name,
-        client.client_uri,
-        client.secret_hash,
-        redirect_uris,
-        client.grant_types.join(" "),
-        client.response_types.join(" "),
-        client.scope,
-        client.token_endpoint_auth_method,
-        client.owner_id,
-        client.client_id_issued_at,
-        client.client_secret_expires_at
+        c.client_id,
+        c.client_name,
+        c.client_uri,
+        c.secret_hash,
+        c.redirect_uris,
+        c.grant_types,
+        c.response_types,
+        c.scope,
+        c.token_endpoint_auth_method,
+        c.owner_id,
+        c.resource_server,
+        c.client_id_issued_at,
+        c.client_secret_expires_at
     ])?;
     Ok(())
 }
@@ -247,22 +248,51 @@ pub fn failures(
     rows.collect()
 }
 
-pub fn add_failure(
+pub fn count_attempts(
     conn: &Connection,
     keys: &[String],
     now: i64,
     window: i64,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<Vec<Failures>> {
     let mut count = conn.prepare_cached(
         "INSERT INTO failed_attempts (key, window_start, count) VALUES (?1, ?2, 1)
          ON CONFLICT (key) DO UPDATE SET
            count = CASE WHEN window_start <= ?2 - ?3 THEN 1 ELSE count + 1 END,
-           window_start = CASE WHEN window_start <= ?2 - ?3 THEN ?2 ELSE window_start END",
+           window_start = CASE WHEN window_start <= ?2 - ?3 THEN ?2 ELSE window_start END
+         RETURNING count, window_start",
     )?;
-    for key in keys {
-        count.execute(params![key, now, window])?;
+    keys.iter()
+        .map(|key| {
+            count.query_row(params![key, now, window], |row| {
+                Ok(Failures {
+                    count: row.get(0)?,
+                    window_start: row.get(1)?,
+                })
+            })
+        })
+        .collect()
+}
+
+pub fn release_attempts(conn: &Connection, counted: &[(String, i64)]) -> rusqlite::Result<()> {
+    let mut release = conn.prepare_cached(
+        "UPDATE failed_attempts SET count = count - 1
+         WHERE key = ? AND window_start = ? AND count > 0",
+    )?;
+    for (key, window_start) in counted {
+        release.execute(params![key, window_start])?;
     }
     Ok(())
+}
+
+/// Creates the secret if it is missing, then reads it: of two nodes
+/// starting together, the first insert wins and both read its value.
+pub fn server_secret(conn: &Connection, name: &str) -> rusqlite::Result<Vec<u8>> {
+    conn.prepare_cached(
+        "INSERT INTO server_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+    )?
+    .execute(params![name, crate::crypto::random_bytes::<32>().to_vec()])?;
+    conn.prepare_cached("SELECT value FROM server_secrets WHERE name = ?")?
+        .query_row([name], |row| row.get(0))
 }
 
 pub fn restaurants(conn: &Connection) -> rusqlite::Result<Vec<Restaurant>> {

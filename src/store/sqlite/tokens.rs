@@ -2,15 +2,10 @@
 //! rows. Every write here runs on the writer thread, one after the other,
 //! so a claim (`UPDATE … WHERE used = 0`) cannot race another.
 
+use crate::store::rows::{token_kind, token_kind_code};
 use crate::store::*;
+use rusqlite::types::Type;
 use rusqlite::{params, Connection, OptionalExtension, Row};
-
-fn token_kind_code(kind: TokenKind) -> i64 {
-    match kind {
-        TokenKind::Access => 0,
-        TokenKind::Refresh => 1,
-    }
-}
 
 fn insert_grant(conn: &Connection, grant: &NewGrant) -> rusqlite::Result<i64> {
     conn.prepare_cached("INSERT INTO grants (client_id, user_id, created_at) VALUES (?, ?, ?)")?
@@ -39,13 +34,11 @@ fn insert_tokens(conn: &Connection, grant_id: i64, tokens: &[NewToken]) -> rusql
 /// Reads the columns of [`token`]'s SELECT by position (see
 /// `client_columns!` in accounts.rs for why).
 fn token_from_row(row: &Row) -> rusqlite::Result<TokenRecord> {
-    let kind: i64 = row.get(0)?;
+    let kind = token_kind(row.get(0)?).map_err(|error| {
+        rusqlite::Error::FromSqlConversionFailure(0, Type::Integer, error.into())
+    })?;
     Ok(TokenRecord {
-        kind: if kind == 1 {
-            TokenKind::Refresh
-        } else {
-            TokenKind::Access
-        },
+        kind,
         grant_id: row.get(1)?,
         client_id: row.get(2)?,
         user_id: row.get(3)?,
@@ -63,6 +56,7 @@ fn code_from_row(row: &Row) -> rusqlite::Result<CodeRecord> {
         client_id: row.get("client_id")?,
         user_id: row.get("user_id")?,
         redirect_uri: row.get("redirect_uri")?,
+        redirect_uri_given: row.get("redirect_uri_given")?,
         scope: row.get("scope")?,
         code_challenge: row.get("code_challenge")?,
         expires_at: row.get("expires_at")?,
@@ -84,9 +78,11 @@ pub fn issue_grant(
 pub fn token(conn: &Connection, hash: &TokenHash) -> rusqlite::Result<Option<TokenRecord>> {
     conn.prepare_cached(
         "SELECT t.kind, t.grant_id, g.client_id, g.user_id, u.username, t.scope,
-                t.issued_at, t.expires_at, (t.revoked OR g.revoked) AS revoked, t.used
+                t.issued_at, t.expires_at,
+                (t.revoked OR g.revoked OR c.client_id IS NULL) AS revoked, t.used
          FROM tokens t
          JOIN grants g ON g.id = t.grant_id
+         LEFT JOIN clients c ON c.client_id = g.client_id
          LEFT JOIN users u ON u.id = g.user_id
          WHERE t.hash = ?",
     )?
@@ -130,15 +126,16 @@ pub fn revoke_grant(conn: &Connection, grant_id: i64) -> rusqlite::Result<()> {
 
 pub fn create_code(conn: &Connection, code: &NewCode) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "INSERT INTO codes (hash, client_id, user_id, redirect_uri, scope,
+        "INSERT INTO codes (hash, client_id, user_id, redirect_uri, redirect_uri_given, scope,
             code_challenge, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(params![
         &code.hash.0[..],
         code.client_id,
         code.user_id,
         code.redirect_uri,
+        code.redirect_uri_given,
         code.scope,
         code.code_challenge,
         code.expires_at
@@ -148,8 +145,8 @@ pub fn create_code(conn: &Connection, code: &NewCode) -> rusqlite::Result<()> {
 
 pub fn code(conn: &Connection, hash: &TokenHash) -> rusqlite::Result<Option<CodeRecord>> {
     conn.prepare_cached(
-        "SELECT client_id, user_id, redirect_uri, scope, code_challenge, expires_at, used,
-                grant_id
+        "SELECT client_id, user_id, redirect_uri, redirect_uri_given, scope, code_challenge,
+                expires_at, used, grant_id
          FROM codes WHERE hash = ?",
     )?
     .query_row([&hash.0[..]], code_from_row)

@@ -241,13 +241,30 @@ impl TestServer {
             .expect("request")
     }
 
-    /// Registers a client directly in the store; returns (id, secret).
+    /// Registers a client as the operator, directly in the store; returns
+    /// (id, secret).
     pub async fn add_client(
         &self,
         metadata: portcullis::oauth::registration::ClientMetadata,
     ) -> (String, Option<String>) {
-        let registered =
-            portcullis::oauth::registration::register(metadata, None).expect("valid metadata");
+        self.add_client_as(metadata, portcullis::store::Registrant::Operator)
+            .await
+    }
+
+    /// Registers a client for `registrant` (the operator, or a user as the
+    /// client page would), under the default registration rules.
+    pub async fn add_client_as(
+        &self,
+        metadata: portcullis::oauth::registration::ClientMetadata,
+        registrant: portcullis::store::Registrant,
+    ) -> (String, Option<String>) {
+        let config = Config::new("127.0.0.1:9000".parse().expect("an address"), "sqlite://x");
+        let registered = portcullis::oauth::registration::register(
+            metadata,
+            registrant,
+            &config.registration_policy(),
+        )
+        .expect("valid metadata");
         let store = portcullis::store::open(self.database_url(), 1)
             .await
             .expect("open store");

@@ -1,0 +1,189 @@
+//! The protocol's words as types: grant types, response types and client
+//! authentication methods, each parsed once where it enters (a form, a
+//! registration, a database row) and written back in its RFC spelling.
+//! Every list of "what exists" (the grant registry, metadata, registration
+//! and the pages) reads the `ALL` constants here, so adding a word is one
+//! variant in one place.
+
+use serde::{Deserialize, Serialize};
+use strum::{Display, EnumString, IntoStaticStr, VariantArray};
+
+/// RFC 6749 §4 and §1.3 grant types, as registered by clients (RFC 7591 §2).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Display,
+    EnumString,
+    IntoStaticStr,
+    VariantArray,
+    Serialize,
+    Deserialize,
+)]
+#[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    AuthorizationCode,
+    ClientCredentials,
+    Password,
+    RefreshToken,
+    /// The implicit grant, answered at the authorization endpoint only;
+    /// legacy (RFC 9700 §2.1.2 says not to use it).
+    Implicit,
+}
+
+impl GrantType {
+    pub const ALL: &'static [GrantType] = Self::VARIANTS;
+
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// The response type a grant answers with at the authorization
+    /// endpoint (RFC 7591 §2.1), if it uses that endpoint at all.
+    pub fn response_type(self) -> Option<ResponseType> {
+        match self {
+            GrantType::AuthorizationCode => Some(ResponseType::Code),
+            GrantType::Implicit => Some(ResponseType::Token),
+            _ => None,
+        }
+    }
+
+    /// Whether the grant involves a user (a resource owner) in a browser or
+    /// by password; refresh tokens are offered only alongside these.
+    pub fn has_user(self) -> bool {
+        !matches!(self, GrantType::ClientCredentials)
+    }
+}
+
+/// RFC 6749 §3.1.1 response types.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Display,
+    EnumString,
+    IntoStaticStr,
+    VariantArray,
+    Serialize,
+    Deserialize,
+)]
+#[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseType {
+    Code,
+    Token,
+}
+
+impl ResponseType {
+    pub const ALL: &'static [ResponseType] = Self::VARIANTS;
+
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// The grant type a client must be registered for to use this
+    /// response type (RFC 7591 §2.1).
+    pub fn grant_type(self) -> GrantType {
+        match self {
+            ResponseType::Code => GrantType::AuthorizationCode,
+            ResponseType::Token => GrantType::Implicit,
+        }
+    }
+}
+
+/// Client authentication at the token endpoint (RFC 7591 §2,
+/// `token_endpoint_auth_method`; RFC 6749 §2.3).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Display,
+    EnumString,
+    IntoStaticStr,
+    VariantArray,
+    Serialize,
+    Deserialize,
+)]
+#[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+    /// A public client: no secret, PKCE protects its codes.
+    None,
+}
+
+impl AuthMethod {
+    pub const ALL: &'static [AuthMethod] = Self::VARIANTS;
+
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// Parses a space-separated list of words (the stored form of a client's
+/// grant and response types), failing on the first unknown word.
+pub fn parse_words<T: std::str::FromStr>(words: &str) -> Result<Vec<T>, String> {
+    words
+        .split_whitespace()
+        .map(|word| word.parse().map_err(|_| format!("unknown value {word:?}")))
+        .collect()
+}
+
+/// The stored form of a list of words: space-separated.
+pub fn join_words<T: Copy + Into<&'static str>>(words: &[T]) -> String {
+    words
+        .iter()
+        .map(|word| (*word).into())
+        .collect::<Vec<&str>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_are_the_rfc_names() {
+        assert_eq!(GrantType::AuthorizationCode.as_str(), "authorization_code");
+        assert_eq!(
+            "client_credentials".parse::<GrantType>(),
+            Ok(GrantType::ClientCredentials)
+        );
+        assert_eq!(AuthMethod::None.as_str(), "none");
+        assert_eq!(
+            serde_json::to_string(&AuthMethod::ClientSecretPost).unwrap(),
+            "\"client_secret_post\""
+        );
+        assert!("Implicit".parse::<GrantType>().is_err());
+    }
+
+    #[test]
+    fn every_response_type_names_a_grant_that_answers_with_it() {
+        for &response_type in ResponseType::ALL {
+            assert_eq!(
+                response_type.grant_type().response_type(),
+                Some(response_type)
+            );
+        }
+    }
+
+    #[test]
+    fn stored_word_lists_round_trip() {
+        let grants = [GrantType::AuthorizationCode, GrantType::RefreshToken];
+        let stored = join_words(&grants);
+        assert_eq!(stored, "authorization_code refresh_token");
+        assert_eq!(parse_words::<GrantType>(&stored).unwrap(), grants);
+        assert!(parse_words::<GrantType>("authorization_code bogus").is_err());
+    }
+}
