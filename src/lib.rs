@@ -10,6 +10,7 @@ pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod http;
+pub mod keys;
 pub mod limits;
 pub mod oauth;
 pub mod store;
