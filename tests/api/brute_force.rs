@@ -85,7 +85,9 @@ async fn one_address_guessing_many_usernames_is_locked(backend: Backend) {
     assert_eq!(r.status(), 200);
 }
 
-async fn wrong_client_secrets_lock_the_client_id(backend: Backend) {
+// SPEC §8: a secret a person chose (the demo's mike_secret, Argon2id) can
+// be guessed, so its client id is locked for everyone.
+async fn wrong_chosen_client_secrets_lock_the_client_id(backend: Backend) {
     let server = TestServer::start_with(backend, limits).await;
     for _ in 0..3 {
         let r = server
@@ -131,11 +133,75 @@ async fn limits_can_be_turned_off(backend: Backend) {
     assert_eq!(r.status(), 200);
 }
 
+async fn client_credentials_from(
+    server: &TestServer,
+    address: &str,
+    id: &str,
+    secret: &str,
+) -> reqwest::Response {
+    server
+        .http
+        .post(server.url("/oauth/token"))
+        .basic_auth(id, Some(secret))
+        .header("X-Forwarded-For", address)
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+}
+
+// SPEC §8: a server-generated secret cannot be guessed, so wrong ones count
+// per (client, address): an outsider locks out nobody but themselves, and
+// the client keeps working from everywhere.
+async fn generated_secret_failures_lock_out_only_the_guessing_address(backend: Backend) {
+    let server = TestServer::start_with(backend, limits).await;
+    let (id, secret) = server
+        .add_client(portcullis::oauth::registration::ClientMetadata {
+            client_name: "api".into(),
+            grant_types: vec!["client_credentials".into()],
+            scope: "profile".into(),
+            ..Default::default()
+        })
+        .await;
+    let secret = secret.unwrap();
+    for _ in 0..3 {
+        let r = client_credentials_from(&server, "198.51.100.7", &id, "guess").await;
+        assert_eq!(r.status(), 401);
+    }
+    let r = client_credentials_from(&server, "198.51.100.7", &id, "guess").await;
+    assert_throttled(r, 60).await;
+    let r = client_credentials_from(&server, "198.51.100.8", &id, &secret).await;
+    assert_eq!(r.status(), 200, "another address is not locked out");
+    let r = client_credentials_from(&server, "198.51.100.8", &id, "typo").await;
+    assert_eq!(r.status(), 401, "nor counted against");
+    let r = client_credentials_from(&server, "198.51.100.7", &id, &secret).await;
+    assert_eq!(r.status(), 200, "the right secret works even from the guesser");
+}
+
+// SPEC §7: an attempt is counted before it is verified, atomically, so
+// concurrent guesses cannot all slip past the limit: of 12 wrong passwords
+// at once, at most the limit (3) are even checked.
+async fn concurrent_guesses_are_counted_before_they_are_checked(backend: Backend) {
+    let server = TestServer::start_with(backend, limits).await;
+    let guesses = (0..12).map(|i| {
+        let server = &server;
+        async move { password_grant_from(server, "198.51.100.1", "mike", &format!("guess{i}")).await }
+    });
+    let answers = futures::future::join_all(guesses).await;
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
+    let checked = statuses.iter().filter(|s| **s == 400).count();
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert!(checked <= 3, "{statuses:?}");
+    assert_eq!(checked + throttled, 12, "{statuses:?}");
+}
+
 backend_tests! {
     wrong_passwords_lock_the_username_even_for_the_right_one,
     locked_username_does_not_delay_other_users,
     one_address_guessing_many_usernames_is_locked,
-    wrong_client_secrets_lock_the_client_id,
+    wrong_chosen_client_secrets_lock_the_client_id,
+    generated_secret_failures_lock_out_only_the_guessing_address,
+    concurrent_guesses_are_counted_before_they_are_checked,
     limit_lifts_when_the_window_closes,
     limits_can_be_turned_off,
 }

@@ -1,6 +1,7 @@
 //! POST /oauth/introspect (RFC 7662).
 
 use crate::common::*;
+use portcullis::oauth::registration::ClientMetadata;
 use serde_json::{json, Value};
 
 // §2.2: the active token's scope, client, user, type, times and issuer.
@@ -62,9 +63,93 @@ async fn introspection_needs_client_authentication(backend: Backend) {
     );
 }
 
+// SPEC §8, RFC 7662 §2.1: a public client proves nothing about itself, so
+// it may not introspect, not even its own tokens.
+async fn public_client_cannot_introspect(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let (spa, _) = server
+        .add_client(ClientMetadata {
+            client_name: "spa".into(),
+            redirect_uris: vec!["http://127.0.0.1:3000/cb".into()],
+            token_endpoint_auth_method: Some("none".into()),
+            ..Default::default()
+        })
+        .await;
+    let tokens = server.password_token(None).await;
+    let response = server
+        .http
+        .post(server.url("/oauth/introspect"))
+        .form(&[
+            ("token", str_field(&tokens, "access_token")),
+            ("client_id", spa.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_client");
+    assert!(body.get("active").is_none() && body.get("username").is_none());
+}
+
+/// Introspects `token` as the client `id` / `secret`.
+async fn introspect_as(server: &TestServer, id: &str, secret: &str, token: &str) -> Value {
+    let response = server
+        .http
+        .post(server.url("/oauth/introspect"))
+        .basic_auth(id, Some(secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+// README "Introspection": a client learns about its own tokens only; one
+// the operator marked as a resource server learns about every token.
+async fn a_client_learns_about_its_own_tokens_and_a_resource_server_about_all(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let mikes = server.password_token(None).await;
+    let mikes = str_field(&mikes, "access_token");
+    let (other, other_secret) = server
+        .add_client(ClientMetadata {
+            client_name: "other".into(),
+            grant_types: vec!["client_credentials".into()],
+            scope: "profile".into(),
+            ..Default::default()
+        })
+        .await;
+    let other_secret = other_secret.unwrap();
+    assert_eq!(
+        introspect_as(&server, &other, &other_secret, mikes).await,
+        json!({ "active": false })
+    );
+    let own = server
+        .http
+        .post(server.url("/oauth/token"))
+        .basic_auth(&other, Some(&other_secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    let own: Value = own.json().await.unwrap();
+    let own = str_field(&own, "access_token");
+    assert_eq!(
+        introspect_as(&server, &other, &other_secret, own).await["active"],
+        true
+    );
+    let (api, api_secret) = server.add_resource_server("api").await;
+    let seen = introspect_as(&server, &api, &api_secret, mikes).await;
+    assert_eq!(seen["active"], true);
+    assert_eq!(seen["username"], "mike");
+}
+
 backend_tests! {
     active_token_is_described,
     unknown_or_malformed_token_is_inactive,
     expired_token_is_inactive,
     introspection_needs_client_authentication,
+    public_client_cannot_introspect,
+    a_client_learns_about_its_own_tokens_and_a_resource_server_about_all,
 }

@@ -6,10 +6,13 @@
 mod common;
 
 mod authorize;
+mod authorize_requests;
 mod bad_input;
 mod brute_force;
 mod cli;
 mod crash;
+mod csrf;
+mod error_grammar;
 mod headers;
 mod introspect;
 mod metadata;
@@ -19,6 +22,7 @@ mod pages;
 mod postgres_outage;
 mod races;
 mod refresh;
+mod registration_rules;
 mod resources;
 mod revoke;
 mod seeds;

@@ -36,12 +36,16 @@ async fn metadata_lists_endpoints_and_capabilities(backend: Backend) {
         "password",
         "client_credentials",
         "refresh_token",
+        // Response type `token` is the implicit grant (RFC 8414 §2).
+        "implicit",
     ] {
         assert!(
             list("grant_types_supported").contains(&grant.to_owned()),
             "{grant}"
         );
     }
+    // RFC 7662 §2.1: a public client cannot introspect.
+    assert!(!list("introspection_endpoint_auth_methods_supported").contains(&"none".into()));
     assert_eq!(list("code_challenge_methods_supported"), ["S256"]);
     assert!(list("token_endpoint_auth_methods_supported").contains(&"client_secret_basic".into()));
     assert!(list("scopes_supported").contains(&"profile".into()));

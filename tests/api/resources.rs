@@ -30,6 +30,9 @@ async fn missing_token_is_401_with_bearer_challenge(backend: Backend) {
         response.headers()["www-authenticate"],
         "Bearer realm=\"portcullis\""
     );
+    // "SHOULD NOT include an error code or other error information".
+    let body = response.text().await.unwrap();
+    assert!(!body.contains("error"), "{body}");
 }
 
 // §3.1: a bad token → 401 invalid_token.

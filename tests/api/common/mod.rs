@@ -258,13 +258,37 @@ impl TestServer {
         metadata: portcullis::oauth::registration::ClientMetadata,
         registrant: portcullis::store::Registrant,
     ) -> (String, Option<String>) {
+        self.add_client_with(metadata, registrant, false).await
+    }
+
+    /// Registers a client the operator marked as a resource server (it may
+    /// introspect every token).
+    pub async fn add_resource_server(&self, name: &str) -> (String, String) {
+        let metadata = portcullis::oauth::registration::ClientMetadata {
+            client_name: name.into(),
+            grant_types: vec!["client_credentials".into()],
+            ..Default::default()
+        };
+        let (id, secret) = self
+            .add_client_with(metadata, portcullis::store::Registrant::Operator, true)
+            .await;
+        (id, secret.expect("a confidential client"))
+    }
+
+    async fn add_client_with(
+        &self,
+        metadata: portcullis::oauth::registration::ClientMetadata,
+        registrant: portcullis::store::Registrant,
+        resource_server: bool,
+    ) -> (String, Option<String>) {
         let config = Config::new("127.0.0.1:9000".parse().expect("an address"), "sqlite://x");
-        let registered = portcullis::oauth::registration::register(
+        let mut registered = portcullis::oauth::registration::register(
             metadata,
             registrant,
             &config.registration_policy(),
         )
         .expect("valid metadata");
+        registered.client.resource_server = resource_server;
         let store = portcullis::store::open(self.database_url(), 1)
             .await
             .expect("open store");
