@@ -35,6 +35,14 @@ pub fn random_id() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A public record id in the form of a MongoDB ObjectId (24 lowercase hex
+/// digits), which the Tornado seed's clients send back: 96 random bits.
+pub fn object_id() -> String {
+    let mut bytes = [0u8; 12];
+    OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
 pub fn sha256(value: &[u8]) -> [u8; 32] {
     Sha256::digest(value).into()
 }

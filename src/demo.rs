@@ -1,7 +1,7 @@
 //! The demo data of SPEC §1, created idempotently by `serve --demo`.
 
 use crate::crypto;
-use crate::store::{Client, Restaurant, Store, StoreError, StoreResult};
+use crate::store::{Client, OpeningHours, Restaurant, Store, StoreError, StoreResult};
 
 /// Another node seeding the same empty database at the same moment wins
 /// the insert; that is as good as having seeded it here.
@@ -14,6 +14,28 @@ fn seeded(result: StoreResult<impl Sized>) -> StoreResult<()> {
 
 pub const DEMO_CLIENT_ID: &str = "mike_id";
 pub const DEMO_CLIENT_SECRET: &str = "mike_secret";
+
+/// The Tornado seed's update request names this restaurant
+/// (`/restaurentUpdate?id=5aef5a2318d34d27b700b4b3&…`): the demo's first.
+pub const SEED_RESTAURANT_OID: &str = "5aef5a2318d34d27b700b4b3";
+
+const RESTAURANTS: [(&str, &str, &str); 3] = [
+    (
+        "Chez Mike",
+        "1 Rue de la Paix, Paris",
+        "Mon-Sat 12:00-23:00",
+    ),
+    (
+        "The Rusty Crab",
+        "42 Harbour Road, Brighton",
+        "Daily 11:00-22:00",
+    ),
+    (
+        "Portcullis Pizza",
+        "7 Castle Street, Edinburgh",
+        "Tue-Sun 17:00-23:30",
+    ),
+];
 
 pub async fn seed(store: &dyn Store) -> anyhow::Result<()> {
     if store.user_by_name("mike").await?.is_none() {
@@ -52,29 +74,18 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<()> {
                 .await,
         )?;
     }
-    for (name, address, opening_hours) in [
-        (
-            "Chez Mike",
-            "1 Rue de la Paix, Paris",
-            "Mon-Sat 12:00-23:00",
-        ),
-        (
-            "The Rusty Crab",
-            "42 Harbour Road, Brighton",
-            "Daily 11:00-22:00",
-        ),
-        (
-            "Portcullis Pizza",
-            "7 Castle Street, Edinburgh",
-            "Tue-Sun 17:00-23:30",
-        ),
-    ] {
+    for (index, (name, address, hours)) in RESTAURANTS.into_iter().enumerate() {
+        let oid = match index {
+            0 => SEED_RESTAURANT_OID.to_owned(),
+            _ => crypto::object_id(),
+        };
         store
             .ensure_restaurant(&Restaurant {
                 id: 0,
+                oid,
                 name: name.into(),
                 address: address.into(),
-                opening_hours: opening_hours.into(),
+                hours: OpeningHours::parse(hours),
             })
             .await?;
     }
