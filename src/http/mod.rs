@@ -77,6 +77,10 @@ pub fn router(state: AppState) -> Router {
     // token in a row: one snapshot for them all.
     let back_channel = Router::new()
         .route("/oauth/token", post(token::token))
+        // The aioauth example server's name for the token endpoint (seed
+        // 002), kept for its users' scripts; the metadata names only
+        // /oauth/token.
+        .route("/oauth/tokenize", post(token::token))
         .route("/oauth/revoke", post(revoke::revoke))
         .route("/oauth/introspect", post(introspect::introspect))
         .route_layer(middleware::from_fn(one_snapshot_per_step));
