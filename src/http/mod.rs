@@ -9,6 +9,7 @@ mod metadata;
 pub mod pages;
 mod resources;
 mod revoke;
+mod seed_restaurants;
 pub mod throttle;
 mod token;
 
@@ -93,6 +94,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/me", get(resources::me).post(resources::me))
         .route("/api/restaurants", get(resources::list_restaurants))
         .route("/api/restaurants/{id}", patch(resources::update_restaurant))
+        .route("/restaurent", get(seed_restaurants::list))
+        .route("/restaurentUpdate", get(seed_restaurants::update))
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(pages::stylesheet))
         .merge(pages::secure_headers(

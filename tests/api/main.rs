@@ -13,6 +13,7 @@ mod crash;
 mod headers;
 mod introspect;
 mod metadata;
+mod migrations;
 mod multinode;
 mod nginx;
 mod pages;
