@@ -59,7 +59,7 @@ pub async fn me(
 /// fields for everyone, details for a token that meets `details`. A bad
 /// token is still refused: a caller should learn that its token no longer
 /// works.
-pub(super) async fn restaurants(
+pub(super) async fn restaurants_for(
     state: &AppState,
     headers: &HeaderMap,
     details: Requirement,
@@ -107,7 +107,7 @@ pub async fn list_restaurants(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<Vec<Value>>, Response> {
-    let (restaurants, detailed) = restaurants(&state, &headers, READ).await?;
+    let (restaurants, detailed) = restaurants_for(&state, &headers, READ).await?;
     let listed = restaurants.iter().map(|r| {
         if detailed {
             json!(Detailed::from(r))

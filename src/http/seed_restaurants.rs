@@ -7,6 +7,7 @@
 //! seed's scope `restaurent` counts as `restaurants:read` and
 //! `restaurants:write` here.
 
+use super::error::ApiError;
 use super::extract::parse_urlencoded;
 use super::resources::{self, invalid};
 use super::AppState;
@@ -34,7 +35,7 @@ pub async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<Vec<Value>>, Response> {
-    let (restaurants, detailed) = resources::restaurants(&state, &headers, READ).await?;
+    let (restaurants, detailed) = resources::restaurants_for(&state, &headers, READ).await?;
     let listed = restaurants.iter().map(|r| {
         if detailed {
             detailed_view(r)
@@ -67,7 +68,7 @@ pub async fn update(
         .map_err(IntoResponse::into_response)?;
     let params = parse_urlencoded(uri.query().unwrap_or("").as_bytes())
         .and_then(Params::from_pairs)
-        .map_err(|error| invalid(error.description))?;
+        .map_err(|error| ApiError::from(error).into_response())?;
     let id = params
         .get("id")
         .ok_or_else(|| invalid("the restaurant id is required"))?;

@@ -12,8 +12,7 @@ pub enum BearerError {
     Missing,
     /// Expired, revoked, unknown or malformed → 401 invalid_token.
     InvalidToken,
-    /// The token lacks the scope (or the user) the resource needs → 403;
-    /// names the scope to ask for.
+    /// The token lacks the scope (or the user) the resource needs → 403.
     InsufficientScope(&'static str),
     Unavailable(OAuthError),
 }
@@ -51,6 +50,7 @@ pub async fn authorize(
     if let Some(&first) = requirement.any_scope.first() {
         let held = |needed: &&str| scope::contains(&record.scope, needed);
         if !requirement.any_scope.iter().any(held) {
+            // One scope to ask for (RFC 6750 §3): the first alternative.
             return Err(BearerError::InsufficientScope(first));
         }
     }
