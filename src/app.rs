@@ -31,10 +31,17 @@ pub struct App {
 impl App {
     /// Opens the store (running its migrations), seeds demo data if asked,
     /// and builds the router.
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+    pub async fn build(mut config: Config) -> anyhow::Result<Self> {
         let store = store::open(&config.database_url, config.db_max_connections).await?;
         if config.demo {
             crate::demo::seed(store.as_ref()).await?;
+            // The demo clients' scopes (the Tornado seed's `restaurent`
+            // among them) exist only in demo mode.
+            for scope in crate::demo::scopes() {
+                if !config.scopes_supported.iter().any(|s| s == scope) {
+                    config.scopes_supported.push(scope.to_owned());
+                }
+            }
         }
         let settings = Settings {
             issuer: config.issuer.clone(),

@@ -29,13 +29,24 @@ async fn password_flood_is_shed_without_delaying_others(backend: Backend) {
     let node = Node::start(&database.url, &["--rate-limit-failures", "0"]).await;
     let added = portcullis(
         &database.url,
-        &["--json", "client", "add", "--name", "api", "--grant-types", "client_credentials"],
+        &[
+            "--json",
+            "client",
+            "add",
+            "--name",
+            "api",
+            "--grant-types",
+            "client_credentials",
+        ],
     )
     .stdout(Stdio::piped())
     .output()
     .expect("client add");
     let added: serde_json::Value = serde_json::from_slice(&added.stdout).expect("JSON");
-    let (id, secret) = (str_field(&added, "client_id"), str_field(&added, "client_secret"));
+    let (id, secret) = (
+        str_field(&added, "client_id"),
+        str_field(&added, "client_secret"),
+    );
     let http = reqwest::Client::new();
 
     // Distinct wrong passwords: no two attempts are the same, so each needs
@@ -53,7 +64,11 @@ async fn password_flood_is_shed_without_delaying_others(backend: Backend) {
     let others = async {
         tokio::time::sleep(Duration::from_millis(50)).await;
         let started = Instant::now();
-        let health = http.get(node.url("/healthz")).send().await.expect("healthz");
+        let health = http
+            .get(node.url("/healthz"))
+            .send()
+            .await
+            .expect("healthz");
         let token = http
             .post(node.url("/oauth/token"))
             .basic_auth(id, Some(secret))
@@ -66,7 +81,10 @@ async fn password_flood_is_shed_without_delaying_others(backend: Backend) {
     let (answers, (health, token, waited)) = tokio::join!(flood, others);
     assert_eq!(health, 200);
     assert_eq!(token, 200);
-    assert!(waited < Duration::from_secs(2), "other requests waited {waited:?}");
+    assert!(
+        waited < Duration::from_secs(2),
+        "other requests waited {waited:?}"
+    );
 
     let mut shed = 0;
     for answer in answers {

@@ -30,6 +30,12 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     bytes
 }
 
+/// A public record id in the form of a MongoDB ObjectId (24 lowercase hex
+/// digits), which the Tornado seed's clients send back: 96 random bits.
+pub fn object_id() -> String {
+    hex::encode(random_bytes::<12>())
+}
+
 /// A shorter random identifier (128 bits) for public values like client ids.
 pub fn random_id() -> String {
     let mut bytes = [0u8; 16];

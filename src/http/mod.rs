@@ -10,6 +10,7 @@ mod metadata;
 pub mod pages;
 mod resources;
 mod revoke;
+mod seed_restaurants;
 mod token;
 
 use crate::config::Config;
@@ -69,6 +70,10 @@ pub fn router(state: AppState) -> Router {
     // token in a row: one snapshot for them all.
     let back_channel = Router::new()
         .route("/oauth/token", post(token::token))
+        // The aioauth example server's name for the token endpoint (seed
+        // 002), kept for its users' scripts; the metadata names only
+        // /oauth/token.
+        .route("/oauth/tokenize", post(token::token))
         .route("/oauth/revoke", post(revoke::revoke))
         .route("/oauth/introspect", post(introspect::introspect))
         .route_layer(middleware::from_fn(one_snapshot_per_step));
@@ -81,6 +86,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/me", get(resources::me).post(resources::me))
         .route("/api/restaurants", get(resources::list_restaurants))
         .route("/api/restaurants/{id}", patch(resources::update_restaurant))
+        .route("/restaurent", get(seed_restaurants::list))
+        .route("/restaurentUpdate", get(seed_restaurants::update))
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(pages::stylesheet))
         .merge(pages::secure_headers(

@@ -6,15 +6,28 @@ use super::extract::{bearer_token, read_body};
 use super::AppState;
 use crate::oauth::bearer::{self, BearerError, Requirement};
 use crate::oauth::OAuthError;
-use crate::store::{RestaurantPatch, TokenRecord};
+use crate::store::{
+    OpeningHours, Restaurant, RestaurantKey, RestaurantPatch, StoreError, TokenRecord,
+};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use std::borrow::Cow;
 
-async fn require(
+const READ: Requirement = Requirement {
+    any_scope: &["restaurants:read"],
+    user: false,
+};
+const WRITE: Requirement = Requirement {
+    any_scope: &["restaurants:write"],
+    user: false,
+};
+
+pub(super) async fn require(
     state: &AppState,
     headers: &HeaderMap,
     requirement: Requirement,
@@ -31,7 +44,7 @@ pub async fn me(
         &state,
         &headers,
         Requirement {
-            scope: None,
+            any_scope: &[],
             user: true,
         },
     )
@@ -42,26 +55,22 @@ pub async fn me(
     })))
 }
 
-/// GET /api/restaurants: public fields for everyone; ids and opening hours
-/// for holders of `restaurants:read`. A bad token is still refused: a caller
-/// should learn that its token no longer works.
-pub async fn list_restaurants(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, Response> {
-    let detailed = match bearer_token(&headers) {
+/// The restaurants, and whether the caller may see their details: public
+/// fields for everyone, details for a token that meets `details`. A bad
+/// token is still refused: a caller should learn that its token no longer
+/// works.
+pub(super) async fn restaurants_for(
+    state: &AppState,
+    headers: &HeaderMap,
+    details: Requirement,
+) -> Result<(Vec<Restaurant>, bool), Response> {
+    let detailed = match bearer_token(headers) {
         None => false,
-        Some(_) => {
-            let needed = Requirement {
-                scope: Some("restaurants:read"),
-                user: false,
-            };
-            match require(&state, &headers, needed).await {
-                Ok(_) => true,
-                Err(BearerError::InsufficientScope(_)) => false,
-                Err(error) => return Err(error.into_response()),
-            }
-        }
+        Some(_) => match require(state, headers, details).await {
+            Ok(_) => true,
+            Err(BearerError::InsufficientScope(_)) => false,
+            Err(error) => return Err(error.into_response()),
+        },
     };
     let restaurants = state
         .provider
@@ -69,18 +78,52 @@ pub async fn list_restaurants(
         .restaurants()
         .await
         .map_err(|e| ApiError::from(OAuthError::from(e)).into_response())?;
-    let listed: Vec<Value> = restaurants
-        .into_iter()
-        .map(|r| {
-            if detailed {
-                json!({ "id": r.id, "name": r.name, "address": r.address,
-                        "opening_hours": r.opening_hours })
-            } else {
-                json!({ "name": r.name, "address": r.address })
-            }
-        })
-        .collect();
-    Ok(Json(listed).into_response())
+    Ok((restaurants, detailed))
+}
+
+/// A restaurant as `/api/restaurants` shows it to holders of
+/// `restaurants:read`.
+#[derive(Serialize)]
+struct Detailed<'a> {
+    id: i64,
+    name: &'a str,
+    address: &'a str,
+    opening_hours: String,
+}
+
+impl<'a> From<&'a Restaurant> for Detailed<'a> {
+    fn from(restaurant: &'a Restaurant) -> Self {
+        Detailed {
+            id: restaurant.id,
+            name: &restaurant.name,
+            address: &restaurant.address,
+            opening_hours: restaurant.hours.to_string(),
+        }
+    }
+}
+
+/// GET /api/restaurants: ids and opening hours for `restaurants:read`.
+pub async fn list_restaurants(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<Value>>, Response> {
+    let (restaurants, detailed) = restaurants_for(&state, &headers, READ).await?;
+    let listed = restaurants.iter().map(|r| {
+        if detailed {
+            json!(Detailed::from(r))
+        } else {
+            json!({ "name": r.name, "address": r.address })
+        }
+    });
+    Ok(Json(listed.collect()))
+}
+
+/// What PATCH /api/restaurants/{id} may change.
+#[derive(Deserialize)]
+struct PatchBody {
+    name: Option<String>,
+    address: Option<String>,
+    opening_hours: Option<String>,
 }
 
 /// PATCH /api/restaurants/{id}: needs `restaurants:write`.
@@ -90,37 +133,61 @@ pub async fn update_restaurant(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Response> {
-    let needed = Requirement {
-        scope: Some("restaurants:write"),
-        user: false,
-    };
-    require(&state, &headers, needed)
+    require(&state, &headers, WRITE)
         .await
         .map_err(IntoResponse::into_response)?;
-    let invalid = |description: &'static str| {
-        ApiError::from(OAuthError::invalid_request(description)).into_response()
-    };
     let id: i64 = id
         .parse()
         .map_err(|_| invalid("the restaurant id must be a number"))?;
     let bytes = read_body(body)
         .await
         .map_err(|e| ApiError::from(e).into_response())?;
-    let patch: RestaurantPatch = serde_json::from_slice(&bytes).map_err(|_| {
+    let body: PatchBody = serde_json::from_slice(&bytes).map_err(|_| {
         invalid("the body must be a JSON object with name, address or opening_hours")
     })?;
-    let updated = state
-        .provider
-        .store
-        .update_restaurant(id, &patch)
-        .await
-        .map_err(|e| ApiError::from(OAuthError::from(e)).into_response())?;
-    match updated {
-        Some(restaurant) => Ok(Json(restaurant).into_response()),
-        None => Err((
+    let patch = RestaurantPatch {
+        name: body.name,
+        address: body.address,
+        ..RestaurantPatch::default()
+    };
+    let patch = match body.opening_hours {
+        Some(hours) => patch.with_hours(OpeningHours::parse(&hours)),
+        None => patch,
+    };
+    let updated = apply(&state, &RestaurantKey::Id(id), &patch).await?;
+    Ok(Json(Detailed::from(&updated)).into_response())
+}
+
+/// Changes one restaurant: the one store call behind both update APIs.
+/// Values no restaurant has are 400, an unknown restaurant 404, a name
+/// another restaurant has 409.
+pub(super) async fn apply(
+    state: &AppState,
+    key: &RestaurantKey,
+    patch: &RestaurantPatch,
+) -> Result<Restaurant, Response> {
+    patch.check().map_err(invalid)?;
+    match state.provider.store.update_restaurant(key, patch).await {
+        Ok(Some(restaurant)) => Ok(restaurant),
+        Ok(None) => Err(refused(
             StatusCode::NOT_FOUND,
-            Json(json!({ "error": "not_found", "error_description": "no such restaurant" })),
-        )
-            .into_response()),
+            "not_found",
+            "no such restaurant",
+        )),
+        Err(StoreError::Conflict) => Err(refused(
+            StatusCode::CONFLICT,
+            "conflict",
+            "another restaurant has this name",
+        )),
+        Err(error) => Err(ApiError::from(OAuthError::from(error)).into_response()),
     }
+}
+
+pub(super) fn invalid(description: impl Into<Cow<'static, str>>) -> Response {
+    ApiError::from(OAuthError::invalid_request(description)).into_response()
+}
+
+fn refused(status: StatusCode, error: &str, description: &str) -> Response {
+    let body = json!({ "error": error, "error_description": description });
+    (status, Json(body)).into_response()
 }

@@ -1,4 +1,5 @@
-//! POST /oauth/token (RFC 6749 §3.2).
+//! POST /oauth/token (RFC 6749 §3.2), also served as POST /oauth/tokenize,
+//! the aioauth example's path.
 
 use super::error::{no_store, ApiError};
 use super::extract::OAuthRequest;

@@ -20,7 +20,9 @@ pub enum BearerError {
 /// What a resource requires of its callers.
 #[derive(Debug, Clone, Copy)]
 pub struct Requirement {
-    pub scope: Option<&'static str>,
+    /// The token must hold one of these scopes (an API may know its scope
+    /// by more than one name); none listed: any scope will do.
+    pub any_scope: &'static [&'static str],
     /// The resource is about a user: a client_credentials token won't do.
     pub user: bool,
 }
@@ -45,9 +47,11 @@ pub async fn authorize(
             "this resource needs a token issued for a user",
         ));
     }
-    if let Some(needed) = requirement.scope {
-        if !scope::contains(&record.scope, needed) {
-            return Err(BearerError::InsufficientScope(needed));
+    if let Some(&first) = requirement.any_scope.first() {
+        let held = |needed: &&str| scope::contains(&record.scope, needed);
+        if !requirement.any_scope.iter().any(held) {
+            // One scope to ask for (RFC 6750 §3): the first alternative.
+            return Err(BearerError::InsufficientScope(first));
         }
     }
     Ok(record)

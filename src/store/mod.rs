@@ -8,11 +8,13 @@
 
 mod postgres;
 mod records;
+mod restaurant;
 mod rows;
 mod sqlite;
 
 pub use postgres::PostgresStore;
 pub use records::*;
+pub use restaurant::*;
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
@@ -132,12 +134,15 @@ pub trait Store: Send + Sync + 'static {
 
     // The example resource API (SPEC §4)
     async fn restaurants(&self) -> StoreResult<Vec<Restaurant>>;
+    /// Applies `patch` to one restaurant (`None`: no such restaurant); a
+    /// name another restaurant has is a [`StoreError::Conflict`].
     async fn update_restaurant(
         &self,
-        id: i64,
+        key: &RestaurantKey,
         patch: &RestaurantPatch,
     ) -> StoreResult<Option<Restaurant>>;
-    /// Inserts the restaurant if none has that name yet (demo seeding).
+    /// Inserts the restaurant unless one already has its name or its oid
+    /// (demo seeding).
     async fn ensure_restaurant(&self, restaurant: &Restaurant) -> StoreResult<()>;
 }
 

@@ -224,10 +224,10 @@ impl Store for PostgresStore {
 
     async fn update_restaurant(
         &self,
-        id: i64,
+        key: &RestaurantKey,
         patch: &RestaurantPatch,
     ) -> StoreResult<Option<Restaurant>> {
-        run(accounts::update_restaurant(&self.pool, id, patch)).await
+        run(accounts::update_restaurant(&self.pool, key, patch)).await
     }
 
     async fn ensure_restaurant(&self, restaurant: &Restaurant) -> StoreResult<()> {

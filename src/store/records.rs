@@ -1,7 +1,7 @@
 //! The rows the store reads and writes, as the protocol core sees them.
 
 use crate::oauth::vocabulary::{AuthMethod, GrantType, ResponseType};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// The at-rest key of a token, code or session id (its time-ordered id,
 /// then its SHA-256; see [`crate::crypto::token_hash`]): the only form they
@@ -190,21 +190,6 @@ pub struct Session {
     pub username: String,
     pub created_at: i64,
     pub expires_at: i64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Restaurant {
-    pub id: i64,
-    pub name: String,
-    pub address: String,
-    pub opening_hours: String,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct RestaurantPatch {
-    pub name: Option<String>,
-    pub address: Option<String>,
-    pub opening_hours: Option<String>,
 }
 
 /// Failed attempts counted against a key in its current window.

@@ -52,6 +52,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0002_rate_limits.sql"),
     include_str!("../../migrations/sqlite/0003_codes_grant.sql"),
     include_str!("../../migrations/sqlite/0004_security_review.sql"),
+    include_str!("../../migrations/sqlite/0005_restaurant_oids.sql"),
 ];
 
 type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
@@ -555,11 +556,11 @@ impl Store for SqliteStore {
 
     async fn update_restaurant(
         &self,
-        id: i64,
+        key: &RestaurantKey,
         patch: &RestaurantPatch,
     ) -> StoreResult<Option<Restaurant>> {
-        let patch = patch.clone();
-        self.write(move |conn| accounts::update_restaurant(conn, id, &patch))
+        let (key, patch) = (key.clone(), patch.clone());
+        self.write(move |conn| accounts::update_restaurant(conn, &key, &patch))
             .await
     }
 

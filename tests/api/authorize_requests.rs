@@ -58,7 +58,10 @@ async fn post_authorization_request_shows_the_login_page_then_works_like_get(bac
         .submit(&consent.form("/oauth/authorize").set("confirm", "True"))
         .await;
     let url = location(&answer);
-    assert!(url.as_str().starts_with("http://localhost:9000/api/me?"), "{url}");
+    assert!(
+        url.as_str().starts_with("http://localhost:9000/api/me?"),
+        "{url}"
+    );
     assert!(query_of(&url).contains_key("code"));
 }
 
@@ -121,7 +124,10 @@ async fn errors_of_user_registered_clients_are_not_redirected_before_sign_in(bac
     let path = authorize_path(&[("client_id", &id), ("response_type", "x")]);
     let answer = browser.get(&path).await;
     let url = location(&answer);
-    assert!(url.as_str().starts_with("https://evil.example/landing?"), "{url}");
+    assert!(
+        url.as_str().starts_with("https://evil.example/landing?"),
+        "{url}"
+    );
 }
 
 // SPEC §8: the consent page shows the client_id, who registered the client
@@ -148,7 +154,9 @@ async fn consent_page_shows_client_id_registrant_and_punycode_host(backend: Back
     assert!(consent.html.contains("registered by the user mike"));
     assert!(consent.html.contains("unverified"));
     assert!(
-        consent.html.contains("<strong class=\"host\">xn--pple-43d.com</strong>"),
+        consent
+            .html
+            .contains("<strong class=\"host\">xn--pple-43d.com</strong>"),
         "{}",
         consent.html
     );
@@ -163,14 +171,14 @@ async fn consent_page_shows_client_id_registrant_and_punycode_host(backend: Back
         .set("password", "pass");
     let consent = Page::read(browser.submit(&form).await).await;
     assert!(consent.html.contains("registered by the operator"));
-    assert!(consent.html.contains("<strong class=\"host\">127.0.0.1</strong>"));
+    assert!(consent
+        .html
+        .contains("<strong class=\"host\">127.0.0.1</strong>"));
 }
 
 // RFC 6749 §4.1.3: "REQUIRED, if the redirect_uri parameter was included in
 // the authorization request": even for a client with a single URI.
-async fn redirect_uri_is_required_at_the_token_endpoint_when_the_request_had_it(
-    backend: Backend,
-) {
+async fn redirect_uri_is_required_at_the_token_endpoint_when_the_request_had_it(backend: Backend) {
     let server = TestServer::start(backend).await;
     let (id, secret) = server
         .add_client(ClientMetadata {
@@ -219,7 +227,10 @@ async fn redirect_uri_may_be_left_out_when_the_request_left_it_out(backend: Back
         let code = Browser::new(&server)
             .code(&[("response_type", "code"), ("client_id", &id)])
             .await;
-        let mut form = vec![("grant_type", "authorization_code"), ("code", code.as_str())];
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+        ];
         if with_uri {
             form.push(("redirect_uri", REDIRECT_URI));
         }

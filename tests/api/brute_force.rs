@@ -175,7 +175,11 @@ async fn generated_secret_failures_lock_out_only_the_guessing_address(backend: B
     let r = client_credentials_from(&server, "198.51.100.8", &id, "typo").await;
     assert_eq!(r.status(), 401, "nor counted against");
     let r = client_credentials_from(&server, "198.51.100.7", &id, &secret).await;
-    assert_eq!(r.status(), 200, "the right secret works even from the guesser");
+    assert_eq!(
+        r.status(),
+        200,
+        "the right secret works even from the guesser"
+    );
 }
 
 // SPEC §7: an attempt is counted before it is verified, atomically, so
@@ -183,10 +187,13 @@ async fn generated_secret_failures_lock_out_only_the_guessing_address(backend: B
 // at once, at most the limit (3) are even checked.
 async fn concurrent_guesses_are_counted_before_they_are_checked(backend: Backend) {
     let server = TestServer::start_with(backend, limits).await;
-    let guesses = (0..12).map(|i| {
-        let server = &server;
-        async move { password_grant_from(server, "198.51.100.1", "mike", &format!("guess{i}")).await }
-    });
+    let guesses =
+        (0..12).map(|i| {
+            let server = &server;
+            async move {
+                password_grant_from(server, "198.51.100.1", "mike", &format!("guess{i}")).await
+            }
+        });
     let answers = futures::future::join_all(guesses).await;
     let statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
     let checked = statuses.iter().filter(|s| **s == 400).count();

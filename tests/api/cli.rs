@@ -150,15 +150,43 @@ async fn token_purge_deletes_expired_tokens(backend: Backend) {
 }
 
 // SPEC §1: `--demo` twice on one database neither fails nor duplicates.
+// A renamed demo restaurant keeps its oid, so it is not seeded again.
 async fn demo_seeding_is_idempotent(backend: Backend) {
     let server = TestServer::start(backend).await;
+    let writer = server.password_token(Some("restaurants:write")).await;
+    let renamed = server
+        .http
+        .patch(server.url("/api/restaurants/1"))
+        .bearer_auth(str_field(&writer, "access_token"))
+        .json(&serde_json::json!({ "name": "Chez Michel" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), 200);
     let database = server.stop().await;
     let server = TestServer::start_on(database, |_| {}).await;
     let url = server.database_url().to_owned();
     let users = json_of(&portcullis(&url, &["--json", "user", "list"], None));
     assert_eq!(users.as_array().unwrap().len(), 1);
     let clients = json_of(&portcullis(&url, &["--json", "client", "list"], None));
-    assert_eq!(clients.as_array().unwrap().len(), 1);
+    let mut ids: Vec<&str> = clients
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| str_field(c, "client_id"))
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["admin", "mike_id", "test_client"]);
+    let restaurants: Value = server
+        .http
+        .get(server.url("/api/restaurants"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(restaurants.as_array().unwrap().len(), 3, "{restaurants}");
     assert_eq!(server.password_token(None).await["token_type"], "Bearer");
 }
 

@@ -24,7 +24,10 @@ async fn at_consent(server: &TestServer) -> (Browser, Form) {
         .set("password", "pass");
     let consent = Page::read(browser.submit(&form).await).await;
     assert_eq!(consent.status, 200, "{}", consent.html);
-    (browser, consent.form("/oauth/authorize").set("confirm", "yes"))
+    (
+        browser,
+        consent.form("/oauth/authorize").set("confirm", "yes"),
+    )
 }
 
 // The attack the review reproduced: another site, having planted a CSRF
@@ -120,7 +123,10 @@ async fn a_doubled_session_cookie_signs_nobody_in(backend: Backend) {
         .get(server.url("/"))
         .header(
             "Cookie",
-            format!("portcullis_session={session}; portcullis_session={}", "B".repeat(64)),
+            format!(
+                "portcullis_session={session}; portcullis_session={}",
+                "B".repeat(64)
+            ),
         )
         .send()
         .await

@@ -124,8 +124,8 @@ async fn every_error_answer_stays_inside_the_rfc_6749_character_set(backend: Bac
                 .unwrap();
             let label = format!("authorize {name}={hostile:?}");
             assert_eq!(response.status(), 302, "{label}");
-            let location = url::Url::parse(response.headers()["location"].to_str().unwrap())
-                .expect("a URL");
+            let location =
+                url::Url::parse(response.headers()["location"].to_str().unwrap()).expect("a URL");
             let pairs: std::collections::HashMap<_, _> =
                 location.query_pairs().into_owned().collect();
             assert_description(&pairs["error_description"], &label);
@@ -138,13 +138,19 @@ async fn every_error_answer_stays_inside_the_rfc_6749_character_set(backend: Bac
         let response = server
             .http
             .get(server.url("/api/me"))
-            .header("Authorization", format!("Bearer {}", token.escape_default()))
+            .header(
+                "Authorization",
+                format!("Bearer {}", token.escape_default()),
+            )
             .send()
             .await
             .unwrap();
         let label = format!("/api/me with {token:?}");
         assert_eq!(response.status(), 401, "{label}");
-        let challenge = response.headers()["www-authenticate"].to_str().unwrap().to_owned();
+        let challenge = response.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_owned();
         let body: Value = response.json().await.unwrap();
         assert_description(str_field(&body, "error_description"), &label);
         let quoted = challenge

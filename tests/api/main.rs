@@ -16,6 +16,7 @@ mod error_grammar;
 mod headers;
 mod introspect;
 mod metadata;
+mod migrations;
 mod multinode;
 mod nginx;
 mod pages;

@@ -68,6 +68,32 @@ async fn issuer_setting_drives_every_url(backend: Backend) {
     assert_eq!(m["token_endpoint"], "https://auth.example.com/oauth/token");
 }
 
+/// The metadata of a server with or without the demo data.
+async fn metadata_of(backend: Backend, demo: bool) -> Value {
+    let server = TestServer::start_with(backend, |c| c.demo = demo).await;
+    let response = server
+        .http
+        .get(server.url("/.well-known/oauth-authorization-server"))
+        .send()
+        .await
+        .unwrap();
+    response.json().await.unwrap()
+}
+
+// The demo clients' scopes (the Tornado seed's `restaurent`) are advertised
+// in demo mode only, and the aioauth seed's /oauth/tokenize never is: the
+// standard token endpoint is the one to use.
+async fn demo_scopes_and_seed_paths_are_not_advertised_by_plain_serve(backend: Backend) {
+    let plain = metadata_of(backend.clone(), false).await;
+    let demo = metadata_of(backend, true).await;
+    let scopes = |m: &Value| m["scopes_supported"].as_array().unwrap().clone();
+    assert!(!scopes(&plain).contains(&"restaurent".into()));
+    assert!(scopes(&demo).contains(&"restaurent".into()));
+    for m in [plain, demo] {
+        assert!(!m.to_string().contains("tokenize"), "{m}");
+    }
+}
+
 async fn healthz_answers_ok(backend: Backend) {
     let server = TestServer::start(backend).await;
     let response = server
@@ -82,5 +108,6 @@ async fn healthz_answers_ok(backend: Backend) {
 backend_tests! {
     metadata_lists_endpoints_and_capabilities,
     issuer_setting_drives_every_url,
+    demo_scopes_and_seed_paths_are_not_advertised_by_plain_serve,
     healthz_answers_ok,
 }

@@ -56,12 +56,21 @@ async fn scopes_outside_scopes_supported_are_refused(backend: Backend) {
         .set("scope", "profile admin:everything");
     let page = Page::read(browser.submit(&form).await).await;
     assert_eq!(page.status, 400);
-    assert!(page.html.contains("invalid_client_metadata"), "{}", page.html);
+    assert!(
+        page.html.contains("invalid_client_metadata"),
+        "{}",
+        page.html
+    );
     assert!(page.html.contains("admin:everything is not supported"));
 
     let output = cli_add(
         server.database_url(),
-        &["--grant-types", "client_credentials", "--scope", "admin:everything"],
+        &[
+            "--grant-types",
+            "client_credentials",
+            "--scope",
+            "admin:everything",
+        ],
     );
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("admin:everything"));
@@ -96,7 +105,10 @@ async fn user_registered_clients_get_no_userless_tokens_unless_opened(backend: B
             .http
             .post(server.url("/oauth/token"))
             .basic_auth(&id, Some(&secret))
-            .form(&[("grant_type", "client_credentials"), ("scope", "restaurants:write")])
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", "restaurants:write"),
+            ])
             .send()
             .await
             .unwrap();
@@ -107,7 +119,12 @@ async fn user_registered_clients_get_no_userless_tokens_unless_opened(backend: B
     let added: Value = serde_json::from_slice(
         &cli_add(
             server.database_url(),
-            &["--grant-types", "client_credentials", "--scope", "profile restaurants:write"],
+            &[
+                "--grant-types",
+                "client_credentials",
+                "--scope",
+                "profile restaurants:write",
+            ],
         )
         .stdout,
     )
@@ -156,7 +173,11 @@ async fn redirect_uris_must_be_https_loopback_or_private_use(backend: Backend) {
     // Development only: --insecure-http allows plain http on any host.
     let output = cli_add(
         server.database_url(),
-        &["--insecure-http", "--redirect-uri", "http://dev.example.com/cb"],
+        &[
+            "--insecure-http",
+            "--redirect-uri",
+            "http://dev.example.com/cb",
+        ],
     );
     assert!(output.status.success(), "{output:?}");
 }

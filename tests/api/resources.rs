@@ -115,6 +115,11 @@ async fn restaurants_show_details_only_with_read_scope(backend: Backend) {
         .await
         .unwrap();
     assert!(detailed[0]["id"].is_i64() && detailed[0]["opening_hours"].is_string());
+    assert_eq!(
+        detailed[0],
+        json!({ "id": 1, "name": "Chez Mike", "address": "1 Rue de la Paix, Paris",
+                "opening_hours": "Mon-Sat 12:00-23:00" })
+    );
 }
 
 // SPEC §4: PATCH needs restaurants:write.
@@ -166,6 +171,33 @@ async fn restaurant_update_needs_write_scope(backend: Backend) {
     assert_eq!(malformed.status(), 400);
 }
 
+// A name another restaurant has is a conflict, and values no restaurant has
+// are refused, on both engines (PostgreSQL cannot store a NUL): never a 5xx.
+async fn restaurant_update_refuses_a_taken_name_and_bad_values(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let writer = server.password_token(Some("restaurants:write")).await;
+    let long = "x".repeat(201);
+    for (patch, status, error) in [
+        (json!({ "name": "The Rusty Crab" }), 409, "conflict"),
+        (json!({ "name": "Chez\u{0}Mike" }), 400, "invalid_request"),
+        (json!({ "address": long }), 400, "invalid_request"),
+        (json!({ "opening_hours": long }), 400, "invalid_request"),
+    ] {
+        let response = server
+            .http
+            .patch(server.url("/api/restaurants/1"))
+            .bearer_auth(str_field(&writer, "access_token"))
+            .json(&patch)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "{patch}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"], error, "{patch}");
+        assert!(body["error_description"].is_string());
+    }
+}
+
 backend_tests! {
     me_returns_the_tokens_user_on_get_and_post,
     missing_token_is_401_with_bearer_challenge,
@@ -175,4 +207,5 @@ backend_tests! {
     refresh_token_is_not_a_bearer_token,
     restaurants_show_details_only_with_read_scope,
     restaurant_update_needs_write_scope,
+    restaurant_update_refuses_a_taken_name_and_bad_values,
 }

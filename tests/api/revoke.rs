@@ -149,7 +149,11 @@ async fn deleting_a_client_ends_its_tokens_even_one_minted_meanwhile(backend: Ba
     let store = portcullis::store::open(server.database_url(), 1)
         .await
         .unwrap();
-    let client = store.client(CLIENT_ID).await.unwrap().expect("the demo client");
+    let client = store
+        .client(CLIENT_ID)
+        .await
+        .unwrap()
+        .expect("the demo client");
     let issued = server.client_credentials_token().await;
     let issued = str_field(&issued, "access_token");
     assert!(store.delete_client(CLIENT_ID, None).await.unwrap());
@@ -164,7 +168,10 @@ async fn deleting_a_client_ends_its_tokens_even_one_minted_meanwhile(backend: Ba
     };
     let late = portcullis::oauth::tokens::mint(&settings, now, "profile", Refresh::None);
     store
-        .issue_grant(&portcullis::oauth::tokens::new_grant(CLIENT_ID, None, now), &late.rows)
+        .issue_grant(
+            &portcullis::oauth::tokens::new_grant(CLIENT_ID, None, now),
+            &late.rows,
+        )
         .await
         .unwrap();
     let introspect = |token: String| {

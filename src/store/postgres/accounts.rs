@@ -37,9 +37,14 @@ fn client_from_row(row: PgRow) -> Result<Client, sqlx::Error> {
 fn restaurant_from_row(row: PgRow) -> Result<Restaurant, sqlx::Error> {
     Ok(Restaurant {
         id: row.try_get("id")?,
+        oid: row.try_get("oid")?,
         name: row.try_get("name")?,
         address: row.try_get("address")?,
-        opening_hours: row.try_get("opening_hours")?,
+        hours: OpeningHours {
+            days: row.try_get("days")?,
+            opens: row.try_get("opens")?,
+            closes: row.try_get("closes")?,
+        },
     })
 }
 
@@ -322,18 +327,22 @@ pub async fn restaurants(pool: &PgPool) -> Result<Vec<Restaurant>, sqlx::Error> 
 
 pub async fn update_restaurant(
     pool: &PgPool,
-    id: i64,
+    key: &RestaurantKey,
     patch: &RestaurantPatch,
 ) -> Result<Option<Restaurant>, sqlx::Error> {
+    let (id, oid) = key.columns();
     sqlx::query(
-        "UPDATE restaurants SET name = COALESCE($1, name),
-            address = COALESCE($2, address), opening_hours = COALESCE($3, opening_hours)
-         WHERE id = $4 RETURNING *",
+        "UPDATE restaurants SET name = COALESCE($1, name), address = COALESCE($2, address),
+            days = COALESCE($3, days), opens = COALESCE($4, opens), closes = COALESCE($5, closes)
+         WHERE id = $6 OR oid = $7 RETURNING *",
     )
     .bind(&patch.name)
     .bind(&patch.address)
-    .bind(&patch.opening_hours)
+    .bind(&patch.days)
+    .bind(&patch.opens)
+    .bind(&patch.closes)
     .bind(id)
+    .bind(oid)
     .fetch_optional(pool)
     .await?
     .map(restaurant_from_row)
@@ -341,13 +350,17 @@ pub async fn update_restaurant(
 }
 
 pub async fn ensure_restaurant(pool: &PgPool, restaurant: &Restaurant) -> Result<(), sqlx::Error> {
+    let hours = &restaurant.hours;
     sqlx::query(
-        "INSERT INTO restaurants (name, address, opening_hours) VALUES ($1, $2, $3)
-         ON CONFLICT (name) DO NOTHING",
+        "INSERT INTO restaurants (oid, name, address, days, opens, closes)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
     )
+    .bind(&restaurant.oid)
     .bind(&restaurant.name)
     .bind(&restaurant.address)
-    .bind(&restaurant.opening_hours)
+    .bind(&hours.days)
+    .bind(&hours.opens)
+    .bind(&hours.closes)
     .execute(pool)
     .await?;
     Ok(())

@@ -46,12 +46,24 @@ fn client_from_row(row: &Row) -> rusqlite::Result<Client> {
     .map_err(|error| rusqlite::Error::FromSqlConversionFailure(0, Type::Text, error.into()))
 }
 
+/// The columns [`restaurant_from_row`] reads, in its order.
+macro_rules! restaurant_columns {
+    () => {
+        "id, oid, name, address, days, opens, closes"
+    };
+}
+
 fn restaurant_from_row(row: &Row) -> rusqlite::Result<Restaurant> {
     Ok(Restaurant {
-        id: row.get("id")?,
-        name: row.get("name")?,
-        address: row.get("address")?,
-        opening_hours: row.get("opening_hours")?,
+        id: row.get(0)?,
+        oid: row.get(1)?,
+        name: row.get(2)?,
+        address: row.get(3)?,
+        hours: OpeningHours {
+            days: row.get(4)?,
+            opens: row.get(5)?,
+            closes: row.get(6)?,
+        },
     })
 }
 
@@ -296,37 +308,55 @@ pub fn server_secret(conn: &Connection, name: &str) -> rusqlite::Result<Vec<u8>>
 }
 
 pub fn restaurants(conn: &Connection) -> rusqlite::Result<Vec<Restaurant>> {
-    conn.prepare_cached("SELECT * FROM restaurants ORDER BY id")?
-        .query_map([], restaurant_from_row)?
-        .collect()
+    conn.prepare_cached(concat!(
+        "SELECT ",
+        restaurant_columns!(),
+        " FROM restaurants ORDER BY id"
+    ))?
+    .query_map([], restaurant_from_row)?
+    .collect()
 }
 
 pub fn update_restaurant(
     conn: &Connection,
-    id: i64,
+    key: &RestaurantKey,
     patch: &RestaurantPatch,
 ) -> rusqlite::Result<Option<Restaurant>> {
-    conn.prepare_cached(
-        "UPDATE restaurants SET name = COALESCE(?, name),
-            address = COALESCE(?, address), opening_hours = COALESCE(?, opening_hours)
-         WHERE id = ? RETURNING *",
-    )?
+    let (id, oid) = key.columns();
+    conn.prepare_cached(concat!(
+        "UPDATE restaurants SET name = COALESCE(?, name), address = COALESCE(?, address),
+            days = COALESCE(?, days), opens = COALESCE(?, opens), closes = COALESCE(?, closes)
+         WHERE id = ? OR oid = ? RETURNING ",
+        restaurant_columns!()
+    ))?
     .query_row(
-        params![patch.name, patch.address, patch.opening_hours, id],
+        params![
+            patch.name,
+            patch.address,
+            patch.days,
+            patch.opens,
+            patch.closes,
+            id,
+            oid
+        ],
         restaurant_from_row,
     )
     .optional()
 }
 
 pub fn ensure_restaurant(conn: &Connection, restaurant: &Restaurant) -> rusqlite::Result<()> {
+    let hours = &restaurant.hours;
     conn.prepare_cached(
-        "INSERT INTO restaurants (name, address, opening_hours) VALUES (?, ?, ?)
-         ON CONFLICT (name) DO NOTHING",
+        "INSERT INTO restaurants (oid, name, address, days, opens, closes)
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
     )?
     .execute(params![
+        restaurant.oid,
         restaurant.name,
         restaurant.address,
-        restaurant.opening_hours
+        hours.days,
+        hours.opens,
+        hours.closes
     ])?;
     Ok(())
 }
