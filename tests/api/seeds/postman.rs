@@ -3,7 +3,7 @@
 //! Authorization tab. Client `mike_id` / `mike_secret`, user mike / pass.
 
 use super::{assert_error, assert_token_answer, form_data};
-use crate::common::browser::{location, query_of, Browser};
+use crate::common::browser::{location, query_of, Browser, Page};
 use crate::common::*;
 use serde_json::{json, Value};
 
@@ -11,6 +11,7 @@ backend_tests! {
     password_grant_then_api_me_then_revoke,
     client_credentials_grant,
     authorization_code_grant,
+    authorization_request_posted_as_form_data,
 }
 
 // POST /oauth/token (form-data: password grant, scope=all), POST /api/me
@@ -139,4 +140,48 @@ async fn authorization_code_grant(backend: Backend) {
         me.json::<Value>().await.unwrap(),
         json!({ "id": 1, "username": "mike" })
     );
+}
+
+// POST /oauth/authorize with form-data response_type=code, client_id=mike_id,
+// scope=all, redirect_uri=http://localhost:9000/api/me and confirm=True, as
+// Postman sends it: an authorization request like the GET (OpenID Connect
+// Core §3.1.2.1). Without a session it shows the login form (confirm=True
+// alone approves nothing, SPEC §8); signed in, the approval redirects with
+// a code.
+async fn authorization_request_posted_as_form_data(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let browser = Browser::new(&server);
+    let login = Page::read(
+        browser
+            .http
+            .post(browser.url("/oauth/authorize"))
+            .multipart(form_data(&[
+                ("response_type", "code"),
+                ("client_id", "mike_id"),
+                ("scope", "all"),
+                ("redirect_uri", "http://localhost:9000/api/me"),
+                ("confirm", "True"),
+            ]))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(login.status, 200, "{}", login.html);
+    assert!(login.headers.get("location").is_none(), "nothing approved");
+    let form = login
+        .form("/oauth/authorize")
+        .set("username", "mike")
+        .set("password", "pass");
+    let consent = Page::read(browser.submit(&form).await).await;
+    assert_eq!(consent.status, 200, "{}", consent.html);
+    let answer = browser
+        .submit(&consent.form("/oauth/authorize").set("confirm", "True"))
+        .await;
+    let back = location(&answer);
+    assert_eq!(
+        back.as_str().split('?').next(),
+        Some("http://localhost:9000/api/me")
+    );
+    assert!(query_of(&back).contains_key("code"));
 }
