@@ -105,6 +105,15 @@ impl IntoResponse for BearerError {
                 "insufficient_scope",
                 format!("this resource needs: {needed}"),
             ),
+            BearerError::NeedsUser => (
+                StatusCode::FORBIDDEN,
+                format!(
+                    "Bearer realm=\"{REALM}\", error=\"insufficient_scope\", \
+                     error_description=\"this resource needs a token issued for a user\""
+                ),
+                "insufficient_scope",
+                "this resource needs a token issued for a user".to_owned(),
+            ),
             BearerError::Unavailable(error) => return ApiError::OAuth(error).into_response(),
         };
         let body = json!({ "error": code, "error_description": description });

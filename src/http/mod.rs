@@ -87,7 +87,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/restaurants", get(resources::list_restaurants))
         .route("/api/restaurants/{id}", patch(resources::update_restaurant))
         .route("/restaurent", get(seed_restaurants::list))
-        .route("/restaurentUpdate", get(seed_restaurants::update))
+        // The seed updates with GET; a HEAD (which axum would otherwise
+        // answer by running the GET) must not change anything.
+        .route(
+            "/restaurentUpdate",
+            get(seed_restaurants::update).head(StatusCode::METHOD_NOT_ALLOWED),
+        )
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(pages::stylesheet))
         .merge(pages::secure_headers(

@@ -12,8 +12,11 @@ pub enum BearerError {
     Missing,
     /// Expired, revoked, unknown or malformed → 401 invalid_token.
     InvalidToken,
-    /// The token lacks the scope (or the user) the resource needs → 403.
+    /// The token lacks the scope the resource needs → 403.
     InsufficientScope(&'static str),
+    /// The resource is about a user and the token has none
+    /// (client_credentials) → 403.
+    NeedsUser,
     Unavailable(OAuthError),
 }
 
@@ -43,9 +46,7 @@ pub async fn authorize(
         return Err(BearerError::InvalidToken);
     }
     if requirement.user && record.user_id.is_none() {
-        return Err(BearerError::InsufficientScope(
-            "this resource needs a token issued for a user",
-        ));
+        return Err(BearerError::NeedsUser);
     }
     if let Some(&first) = requirement.any_scope.first() {
         let held = |needed: &&str| scope::contains(&record.scope, needed);

@@ -72,6 +72,8 @@ async fn token_without_user_is_403_insufficient_scope(backend: Backend) {
         .unwrap()
         .to_owned();
     assert!(challenge.contains("insufficient_scope"), "{challenge}");
+    // §3: `scope` lists scope tokens, never a sentence.
+    assert!(!challenge.contains("scope=\""), "{challenge}");
 }
 
 // A refresh token is not an access token.

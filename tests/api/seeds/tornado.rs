@@ -243,5 +243,14 @@ async fn update_refuses_what_it_cannot_apply(backend: Backend) {
         let response = get(&server, path, Some(&token)).await;
         assert_error(response, status, error).await;
     }
+    // The seed updates with GET, but a HEAD changes nothing.
+    let head = server
+        .http
+        .head(server.url("/restaurentUpdate?id=5aef5a2318d34d27b700b4b3&Name=Headed"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 405);
     assert_eq!(restaurants(&server, None).await[0]["Name"], "Chez Mike");
 }
