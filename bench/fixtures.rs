@@ -171,7 +171,7 @@ async fn code(
     let code = crypto::new_token();
     store
         .create_code(&NewCode {
-            hash: crypto::token_hash(&code),
+            key: crypto::token_key(&code),
             client_id: client_id.to_owned(),
             user_id,
             redirect_uri: redirect_uri.to_owned(),
@@ -208,7 +208,7 @@ fn fill(args: &[String]) -> anyhow::Result<()> {
             grant.execute([now])?;
             let grant_id = tx.last_insert_rowid();
             let access_token = crypto::new_token();
-            let key = crypto::token_hash(&access_token);
+            let key = crypto::token_key(&access_token);
             token.execute(rusqlite::params![
                 &key.0[..],
                 grant_id,

@@ -157,14 +157,15 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                 .create_user(&name, &hash)
                 .await
                 .with_context(|| format!("cannot add user {name:?}"))?;
-            print(common.json, json!(user), || {
+            print(common.json, user_json(&user), || {
                 format!("added user {} (id {})", user.username, user.id)
             });
             Ok(())
         }
         Command::User(UserCommand::List) => {
             let users = open_store(common).await?.list_users().await?;
-            print(common.json, json!(users), || {
+            let listed: Vec<serde_json::Value> = users.iter().map(user_json).collect();
+            print(common.json, json!(listed), || {
                 users
                     .iter()
                     .map(|u| format!("{}\t{}", u.id, u.username))
@@ -267,6 +268,11 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// What the command line shows of a user: never the password hash.
+fn user_json(user: &crate::store::User) -> serde_json::Value {
+    json!({ "id": user.id, "username": user.username })
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

@@ -8,7 +8,7 @@ mod hashing;
 
 pub use hashing::{hash_password, verify_password, HashingError};
 
-use crate::store::TokenHash;
+use crate::store::TokenKey;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::rngs::OsRng;
@@ -56,7 +56,7 @@ const TOKEN_LEN: usize = TOKEN_ID_LEN + 32;
 /// that starts with the time in milliseconds, big-endian (the layout of
 /// UUIDv7, RFC 9562 §5.7), then 256 random bits.
 ///
-/// The id leads the at-rest key (see [`token_hash`]), so keys sort by time:
+/// The id leads the at-rest key (see [`token_key`]), so keys sort by time:
 /// each new row lands on the last page of the store's B-tree instead of a
 /// random one, and a commit of many tokens writes a few pages rather than
 /// one per token, while the tokens in use (the recent ones) share pages
@@ -72,14 +72,14 @@ pub fn new_token() -> String {
 /// of the whole token. Only a presenter of the exact token can produce a
 /// stored key; the id alone grants nothing. A value that is not one of our
 /// tokens gets an all-zero id, which no minted token has.
-pub fn token_hash(token: &str) -> TokenHash {
-    let mut key = [0u8; TokenHash::LEN];
+pub fn token_key(token: &str) -> TokenKey {
+    let mut key = [0u8; TokenKey::LEN];
     let mut decoded = [0u8; TOKEN_LEN];
     if let Ok(TOKEN_LEN) = URL_SAFE_NO_PAD.decode_slice(token, &mut decoded) {
         key[..TOKEN_ID_LEN].copy_from_slice(&decoded[..TOKEN_ID_LEN]);
     }
     key[TOKEN_ID_LEN..].copy_from_slice(&sha256(token.as_bytes()));
-    TokenHash(key)
+    TokenKey(key)
 }
 
 /// Constant-time equality; the length of the inputs is not secret.
@@ -139,7 +139,7 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(2));
         let later = new_token();
         assert_eq!(later.len(), 64);
-        let (earlier_key, later_key) = (token_hash(&earlier), token_hash(&later));
+        let (earlier_key, later_key) = (token_key(&earlier), token_key(&later));
         assert!(
             earlier_key.0 < later_key.0,
             "keys must follow minting order"
@@ -151,13 +151,13 @@ mod tests {
         // Same id, different secret: a different key.
         let mut forged = decoded.clone();
         forged[47] ^= 1;
-        assert_ne!(token_hash(&URL_SAFE_NO_PAD.encode(forged)), later_key);
+        assert_ne!(token_key(&URL_SAFE_NO_PAD.encode(forged)), later_key);
     }
 
     #[test]
     fn values_that_are_not_tokens_get_no_id() {
         for value in ["", "short", &random_secret(), &"A".repeat(65)] {
-            let key = token_hash(value);
+            let key = token_key(value);
             assert_eq!(key.0[..16], [0; 16]);
             assert_eq!(key.0[16..], sha256(value.as_bytes()));
         }

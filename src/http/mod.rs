@@ -15,7 +15,7 @@ mod token;
 
 use crate::config::Config;
 use crate::oauth::Provider;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderValue, Request, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -66,8 +66,8 @@ pub fn router(state: AppState) -> Router {
         .config
         .secure_cookies()
         .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"));
-    // The back channel reads the lockout counters, the client and often a
-    // token in a row: one snapshot for them all.
+    // The back channel reads the client and often a token in a row: on
+    // SQLite, one snapshot for them all.
     let back_channel = Router::new()
         .route("/oauth/token", post(token::token))
         // The aioauth example server's name for the token endpoint (seed
@@ -76,7 +76,10 @@ pub fn router(state: AppState) -> Router {
         .route("/oauth/tokenize", post(token::token))
         .route("/oauth/revoke", post(revoke::revoke))
         .route("/oauth/introspect", post(introspect::introspect))
-        .route_layer(middleware::from_fn(one_snapshot_per_step));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            store_poll_scope,
+        ));
     Router::new()
         .merge(back_channel)
         .route(
@@ -128,8 +131,17 @@ pub fn router(state: AppState) -> Router {
         )
 }
 
-async fn one_snapshot_per_step(request: axum::extract::Request, next: Next) -> Response {
-    crate::store::share_read_snapshots(next.run(request)).await
+/// Runs each back-channel request in its store's poll scope, if it has one
+/// (SQLite: one read snapshot per step of the request).
+async fn store_poll_scope(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: Next,
+) -> Response {
+    match state.provider.store.poll_scope() {
+        Some(scope) => crate::store::in_poll_scope(scope, next.run(request)).await,
+        None => next.run(request).await,
+    }
 }
 
 async fn healthz() -> Json<serde_json::Value> {

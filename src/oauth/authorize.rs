@@ -157,7 +157,7 @@ pub async fn approve(
             provider
                 .store
                 .create_code(&NewCode {
-                    hash: crypto::token_hash(&code),
+                    key: crypto::token_key(&code),
                     client_id: request.client.client_id.clone(),
                     user_id,
                     redirect_uri: request.redirect_uri.clone(),

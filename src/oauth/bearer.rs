@@ -38,7 +38,7 @@ pub async fn authorize(
     let token = token.ok_or(BearerError::Missing)?;
     let record = provider
         .store
-        .token(&crypto::token_hash(token))
+        .token(&crypto::token_key(token))
         .await
         .map_err(|e| BearerError::Unavailable(e.into()))?
         .ok_or(BearerError::InvalidToken)?;

@@ -45,7 +45,7 @@ pub async fn introspect(
             "a public client cannot introspect tokens",
         ));
     }
-    let hash = crypto::token_hash(request.params.require("token")?);
+    let hash = crypto::token_key(request.params.require("token")?);
     let inactive = Introspection {
         active: false,
         details: None,

@@ -12,7 +12,7 @@ use crate::store::TokenKind;
 /// authenticates with its id alone and may revoke only its own tokens.
 pub async fn revoke(provider: &Provider, request: &ClientRequest<'_>) -> Result<(), OAuthError> {
     let client = client_auth::authenticate(provider, request).await?;
-    let hash = crypto::token_hash(request.params.require("token")?);
+    let hash = crypto::token_key(request.params.require("token")?);
     let store = provider.store.as_ref();
     let Some(record) = store.token(&hash).await? else {
         return Ok(());

@@ -34,7 +34,7 @@ pub enum Refresh<'a> {
 pub fn mint(settings: &Settings, now: i64, scope: &str, refresh: Refresh<'_>) -> Minted {
     let access_token = crypto::new_token();
     let mut rows = vec![NewToken {
-        hash: crypto::token_hash(&access_token),
+        key: crypto::token_key(&access_token),
         kind: TokenKind::Access,
         scope: scope.to_owned(),
         issued_at: now,
@@ -45,7 +45,7 @@ pub fn mint(settings: &Settings, now: i64, scope: &str, refresh: Refresh<'_>) ->
         Refresh::WithScope(refresh_scope) => {
             let token = crypto::new_token();
             rows.push(NewToken {
-                hash: crypto::token_hash(&token),
+                key: crypto::token_key(&token),
                 kind: TokenKind::Refresh,
                 scope: refresh_scope.to_owned(),
                 issued_at: now,

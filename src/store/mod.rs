@@ -1,11 +1,21 @@
-//! Persistence behind one interface, with one SQL implementation per engine.
+//! Persistence behind one small trait per aggregate (users, clients, grants
+//! with their tokens and codes, browser sessions, attempt counters, server
+//! secrets, the example restaurants), each with one SQL implementation per
+//! engine. Every engine passes the same contract suite (`contract.rs`, run
+//! on SQLite, PostgreSQL and an in-memory model), so a new store method is
+//! written once as a contract and once per engine as SQL; row mapping is
+//! written once ([`rows`]).
 //!
 //! Every operation that guards security is a single call here so that each
 //! implementation can make it atomic: a code is exchanged at most once
-//! ([`Store::exchange_code`]), a refresh token is rotated at most once
-//! ([`Store::rotate_refresh`]), and revocation is visible to the next read on
-//! any node (nothing is cached above this layer).
+//! ([`GrantStore::exchange_code`]), a refresh token is rotated at most once
+//! ([`GrantStore::rotate_refresh`]), and revocation is visible to the next
+//! read on any node (nothing is cached above this layer).
 
+#[cfg(test)]
+mod contract;
+#[cfg(test)]
+pub(crate) mod memory;
 mod postgres;
 mod records;
 mod restaurant;
@@ -34,74 +44,67 @@ pub enum StoreError {
     Database(String),
 }
 
-impl From<sqlx::Error> for StoreError {
-    fn from(error: sqlx::Error) -> Self {
-        match &error {
-            sqlx::Error::Io(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed
-            | sqlx::Error::Tls(_) => StoreError::Unavailable(error.to_string()),
-            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
-            _ => StoreError::Database(error.to_string()),
-        }
-    }
-}
-
 /// The store as the rest of the server sees it.
 pub type SharedStore = Arc<dyn Store>;
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    // Users
+pub trait UserStore {
     async fn create_user(&self, username: &str, password_hash: &str) -> StoreResult<User>;
     async fn user_by_name(&self, username: &str) -> StoreResult<Option<User>>;
     async fn user_by_id(&self, id: i64) -> StoreResult<Option<User>>;
     async fn list_users(&self) -> StoreResult<Vec<User>>;
+}
 
-    // Clients
+#[async_trait]
+pub trait ClientStore {
     /// Registers a client. Grants left behind by an earlier client of the
     /// same id (a token minted while it was deleted) are removed first, so
     /// that they can never come back to life under the new client.
     async fn create_client(&self, client: &Client) -> StoreResult<()>;
     async fn client(&self, client_id: &str) -> StoreResult<Option<Client>>;
-    /// All clients, or those owned by one user.
+    /// All clients, or those owned by one user, oldest first.
     async fn list_clients(&self, owner: Option<i64>) -> StoreResult<Vec<Client>>;
     /// Deletes a client (only if owned by `owner`, when given) with all its
     /// grants, tokens and codes. Returns whether a client was deleted. A
     /// token issued while the client is being deleted is dead at once too:
-    /// [`Store::token`] reports tokens of missing clients as revoked.
+    /// [`GrantStore::token`] reports tokens of missing clients as revoked.
     async fn delete_client(&self, client_id: &str, owner: Option<i64>) -> StoreResult<bool>;
+}
 
-    // Grants and tokens
+#[async_trait]
+pub trait GrantStore {
     /// Creates a grant (a token family) and its first tokens in one commit.
     async fn issue_grant(&self, grant: &NewGrant, tokens: &[NewToken]) -> StoreResult<i64>;
-    async fn token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>>;
+    async fn token(&self, key: &TokenKey) -> StoreResult<Option<TokenRecord>>;
     /// Marks `refresh` used and adds `tokens` to its grant, atomically and at
     /// most once: returns false when the token was already used or revoked.
-    async fn rotate_refresh(&self, refresh: &TokenHash, tokens: &[NewToken]) -> StoreResult<bool>;
-    async fn revoke_token(&self, hash: &TokenHash) -> StoreResult<()>;
+    async fn rotate_refresh(&self, refresh: &TokenKey, tokens: &[NewToken]) -> StoreResult<bool>;
+    async fn revoke_token(&self, key: &TokenKey) -> StoreResult<()>;
     /// Revokes every token of a grant, now and in the future.
     async fn revoke_grant(&self, grant_id: i64) -> StoreResult<()>;
-
-    // Authorization codes
     async fn create_code(&self, code: &NewCode) -> StoreResult<()>;
-    async fn code(&self, hash: &TokenHash) -> StoreResult<Option<CodeRecord>>;
+    async fn code(&self, key: &TokenKey) -> StoreResult<Option<CodeRecord>>;
     /// Marks the code used and issues its grant in one atomic step. A code is
     /// exchanged at most once, whatever the concurrency.
     async fn exchange_code(
         &self,
-        hash: &TokenHash,
+        key: &TokenKey,
         grant: &NewGrant,
         tokens: &[NewToken],
     ) -> StoreResult<CodeExchange>;
+}
 
-    // Browser sessions
+#[async_trait]
+pub trait SessionStore {
     async fn create_session(&self, session: &NewSession) -> StoreResult<()>;
-    async fn session(&self, hash: &TokenHash) -> StoreResult<Option<Session>>;
-    async fn delete_session(&self, hash: &TokenHash) -> StoreResult<()>;
+    async fn session(&self, key: &TokenKey) -> StoreResult<Option<Session>>;
+    async fn delete_session(&self, key: &TokenKey) -> StoreResult<()>;
+}
 
-    // Brute-force limits (see crate::limits)
+/// Attempt counters for the brute-force limits (see `crate::limits`): one
+/// fixed window per key.
+#[async_trait]
+pub trait AttemptStore {
     /// The attempts counted against each of `keys` whose window is still
     /// open at `now` (keys without any are left out).
     async fn failures(
@@ -122,17 +125,18 @@ pub trait Store: Send + Sync + 'static {
     /// Takes back one counted attempt per `(key, window_start)`, if that
     /// window is still the key's current one.
     async fn release_attempts(&self, counted: &[(String, i64)]) -> StoreResult<()>;
+}
 
-    // Server secrets
+#[async_trait]
+pub trait SecretStore {
     /// The random secret named `name`, created on first use; every node
     /// gets the same one.
     async fn server_secret(&self, name: &str) -> StoreResult<Vec<u8>>;
+}
 
-    // Maintenance
-    /// Deletes expired tokens, codes and sessions; safe to run on many nodes.
-    async fn purge_expired(&self, now: i64) -> StoreResult<u64>;
-
-    // The example resource API (SPEC §4)
+/// The example resource API (SPEC §4).
+#[async_trait]
+pub trait RestaurantStore {
     async fn restaurants(&self) -> StoreResult<Vec<Restaurant>>;
     /// Applies `patch` to one restaurant (`None`: no such restaurant); a
     /// name another restaurant has is a [`StoreError::Conflict`].
@@ -146,15 +150,47 @@ pub trait Store: Send + Sync + 'static {
     async fn ensure_restaurant(&self, restaurant: &Restaurant) -> StoreResult<()>;
 }
 
-/// Runs `request` so that the reads it makes without waiting in between
-/// share one snapshot of the database: on SQLite one read transaction for
-/// the lockout counters, the client and the token instead of three, each of
-/// which costs two `fcntl` calls (see sqlite.rs). A snapshot never outlives
-/// a wait, so no read is older than the request's last step, and a write
-/// ends it, so reads after a write see it. PostgreSQL reads are unaffected.
-pub async fn share_read_snapshots<F: std::future::Future>(request: F) -> F::Output {
+/// How an engine wants each poll of a request's future run: SQLite shares
+/// one read transaction among the reads of a step (see `sqlite/snapshot.rs`).
+pub type PollScope = fn(&mut dyn FnMut());
+
+/// Every aggregate, and what concerns the engine as a whole.
+#[async_trait]
+pub trait Store:
+    UserStore
+    + ClientStore
+    + GrantStore
+    + SessionStore
+    + AttemptStore
+    + SecretStore
+    + RestaurantStore
+    + Send
+    + Sync
+    + 'static
+{
+    /// Deletes expired tokens, codes, sessions and attempt windows; safe to
+    /// run on many nodes at once.
+    async fn purge_expired(&self, now: i64) -> StoreResult<u64>;
+
+    /// The scope each poll of a back-channel request runs in, if this
+    /// engine has one; see [`in_poll_scope`].
+    fn poll_scope(&self) -> Option<PollScope> {
+        None
+    }
+}
+
+/// Runs `request` with every poll inside `scope` (the engine's
+/// [`Store::poll_scope`]).
+pub async fn in_poll_scope<F: std::future::Future>(scope: PollScope, request: F) -> F::Output {
     let mut request = std::pin::pin!(request);
-    std::future::poll_fn(|cx| sqlite::step_scope(|| request.as_mut().poll(cx))).await
+    std::future::poll_fn(|cx| {
+        let mut polled = None;
+        scope(&mut || polled = Some(request.as_mut().poll(cx)));
+        // A scope runs its step once; should one not, poll outside it
+        // rather than never.
+        polled.unwrap_or_else(|| request.as_mut().poll(cx))
+    })
+    .await
 }
 
 /// Opens the store named by a database URL and runs its migrations.

@@ -1,24 +1,25 @@
 //! The rows the store reads and writes, as the protocol core sees them.
 
 use crate::oauth::vocabulary::{AuthMethod, GrantType, ResponseType};
-use serde::Serialize;
 
-/// The at-rest key of a token, code or session id (its time-ordered id,
-/// then its SHA-256; see [`crate::crypto::token_hash`]): the only form they
-/// are stored in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TokenHash(pub [u8; TokenHash::LEN]);
+/// The at-rest key of a token, code or session id: its time-ordered id,
+/// then the SHA-256 of the whole token (see [`crate::crypto::token_key`]).
+/// The only form they are stored in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TokenKey(pub [u8; TokenKey::LEN]);
 
-impl TokenHash {
+impl TokenKey {
     /// A 16-byte id and a 32-byte SHA-256.
     pub const LEN: usize = 48;
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A user as stored; not serializable, so that the password hash cannot
+/// reach an answer by accident (the CLI shows [`User::id`] and
+/// [`User::username`] only).
+#[derive(Debug, Clone)]
 pub struct User {
     pub id: i64,
     pub username: String,
-    #[serde(skip)]
     pub password_hash: String,
 }
 
@@ -105,7 +106,7 @@ pub struct NewGrant {
 
 #[derive(Debug, Clone)]
 pub struct NewToken {
-    pub hash: TokenHash,
+    pub key: TokenKey,
     pub kind: TokenKind,
     pub scope: String,
     pub issued_at: i64,
@@ -138,7 +139,7 @@ impl TokenRecord {
 
 #[derive(Debug, Clone)]
 pub struct NewCode {
-    pub hash: TokenHash,
+    pub key: TokenKey,
     pub client_id: String,
     pub user_id: i64,
     /// Where the code was sent.
@@ -178,7 +179,7 @@ pub enum CodeExchange {
 
 #[derive(Debug, Clone)]
 pub struct NewSession {
-    pub hash: TokenHash,
+    pub key: TokenKey,
     pub user_id: i64,
     pub created_at: i64,
     pub expires_at: i64,

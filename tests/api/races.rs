@@ -6,7 +6,7 @@
 use crate::common::*;
 use futures::future::join_all;
 use portcullis::store::{
-    CodeExchange, NewCode, NewGrant, NewToken, SharedStore, TokenHash, TokenKind,
+    CodeExchange, NewCode, NewGrant, NewToken, SharedStore, TokenKey, TokenKind,
 };
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -72,7 +72,7 @@ async fn concurrent_code_exchanges_issue_one_token(backend: Backend) {
         .expect("open store");
     store
         .create_code(&NewCode {
-            hash: portcullis::crypto::token_hash(&code),
+            key: portcullis::crypto::token_key(&code),
             client_id: CLIENT_ID.into(),
             user_id: 1,
             redirect_uri: redirect_uri.into(),
@@ -95,7 +95,7 @@ async fn concurrent_code_exchanges_issue_one_token(backend: Backend) {
     assert_eq!(winner["scope"], "profile");
     assert!(!server.is_active(str_field(&winner, "access_token")).await);
     let stored = store
-        .code(&portcullis::crypto::token_hash(&code))
+        .code(&portcullis::crypto::token_key(&code))
         .await
         .expect("read code")
         .expect("the code is still stored");
@@ -126,7 +126,7 @@ async fn nodes(database: &FreshDatabase) -> Vec<SharedStore> {
 fn new_token(kind: TokenKind) -> NewToken {
     let now = portcullis::time::now();
     NewToken {
-        hash: portcullis::crypto::token_hash(&portcullis::crypto::new_token()),
+        key: portcullis::crypto::token_key(&portcullis::crypto::new_token()),
         kind,
         scope: "profile".into(),
         issued_at: now,
@@ -155,7 +155,7 @@ async fn store_rotates_a_refresh_token_once(backend: Backend) {
     let rotations = join_all((0..RACERS).map(|i| {
         let tokens = [new_token(TokenKind::Access), new_token(TokenKind::Refresh)];
         let store = stores[i % NODES].clone();
-        async move { store.rotate_refresh(&refresh.hash, &tokens).await }
+        async move { store.rotate_refresh(&refresh.key, &tokens).await }
     }))
     .await;
     let rotated = rotations
@@ -169,10 +169,10 @@ async fn store_rotates_a_refresh_token_once(backend: Backend) {
 async fn store_exchanges_a_code_once(backend: Backend) {
     let database = backend.fresh_database().await;
     let stores = nodes(&database).await;
-    let hash: TokenHash = portcullis::crypto::token_hash(&portcullis::crypto::new_token());
+    let key: TokenKey = portcullis::crypto::token_key(&portcullis::crypto::new_token());
     stores[0]
         .create_code(&NewCode {
-            hash,
+            key,
             client_id: CLIENT_ID.into(),
             user_id: 1,
             redirect_uri: "http://127.0.0.1:8765/callback".into(),
@@ -186,7 +186,7 @@ async fn store_exchanges_a_code_once(backend: Backend) {
     let exchanges = join_all((0..RACERS).map(|i| {
         let tokens = [new_token(TokenKind::Access), new_token(TokenKind::Refresh)];
         let store = stores[i % NODES].clone();
-        async move { store.exchange_code(&hash, &new_grant(), &tokens).await }
+        async move { store.exchange_code(&key, &new_grant(), &tokens).await }
     }))
     .await;
     let outcomes: Vec<CodeExchange> = exchanges
@@ -239,7 +239,7 @@ async fn concurrent_purges_delete_each_expired_row_once(backend: Backend) {
         expired.len() as u64 + 1,
         "the tokens and their grant"
     );
-    let kept = stores[0].token(&live.hash).await.expect("read token");
+    let kept = stores[0].token(&live.key).await.expect("read token");
     assert!(kept.is_some_and(|token| token.is_active(now)));
 }
 

@@ -9,7 +9,7 @@ use crate::http::client_address::ClientAddress;
 use crate::http::extract::read_params;
 use crate::http::AppState;
 use crate::oauth::{OAuthError, Params};
-use crate::store::{NewSession, TokenHash, User};
+use crate::store::{NewSession, TokenKey, User};
 use crate::{crypto, time};
 use axum::body::Body;
 use axum::extract::FromRequestParts;
@@ -54,7 +54,7 @@ pub struct SignedIn {
     /// When the user signed in (Unix seconds).
     pub signed_in_at: i64,
     session_id: String,
-    hash: TokenHash,
+    key: TokenKey,
 }
 
 pub struct Browser {
@@ -137,8 +137,8 @@ async fn signed_in(state: &AppState, session_id: &str) -> Result<Option<SignedIn
     if !is_ours(session_id) {
         return Ok(None);
     }
-    let hash = crypto::token_hash(session_id);
-    let session = state.provider.store.session(&hash).await?;
+    let key = crypto::token_key(session_id);
+    let session = state.provider.store.session(&key).await?;
     // The store keeps sessions until the purge: expiry is decided here.
     Ok(session
         .filter(|s| s.expires_at > time::now())
@@ -147,7 +147,7 @@ async fn signed_in(state: &AppState, session_id: &str) -> Result<Option<SignedIn
             username: s.username,
             signed_in_at: s.created_at,
             session_id: session_id.to_owned(),
-            hash,
+            key,
         }))
 }
 
@@ -224,12 +224,12 @@ impl Browser {
         self.sign_out(state).await?;
         let session_id = crypto::new_token();
         let now = time::now();
-        let hash = crypto::token_hash(&session_id);
+        let key = crypto::token_key(&session_id);
         state
             .provider
             .store
             .create_session(&NewSession {
-                hash,
+                key,
                 user_id: user.id,
                 created_at: now,
                 expires_at: now + state.config.session_ttl,
@@ -242,7 +242,7 @@ impl Browser {
             username: user.username.clone(),
             signed_in_at: now,
             session_id,
-            hash,
+            key,
         });
         Ok(())
     }
@@ -250,7 +250,7 @@ impl Browser {
     /// Ends the session in the store (for every node) and in the browser.
     pub async fn sign_out(&mut self, state: &AppState) -> Result<(), OAuthError> {
         if let Some(user) = self.user.take() {
-            state.provider.store.delete_session(&user.hash).await?;
+            state.provider.store.delete_session(&user.key).await?;
         }
         if self.jar.get(self.names.session).is_some() {
             self.forget_session();

@@ -21,7 +21,7 @@ impl Grant for AuthorizationCode {
         request: &ClientRequest<'_>,
     ) -> Result<TokenResponse, OAuthError> {
         let params = request.params;
-        let hash = crypto::token_hash(params.require("code")?);
+        let hash = crypto::token_key(params.require("code")?);
         let invalid = || OAuthError::invalid_grant("the code is invalid, expired or used");
         let store = provider.store.as_ref();
         let code = store.code(&hash).await?.ok_or_else(invalid)?;

@@ -24,7 +24,7 @@ impl Grant for RefreshToken {
         request: &ClientRequest<'_>,
     ) -> Result<TokenResponse, OAuthError> {
         let params = request.params;
-        let presented = crypto::token_hash(params.require("refresh_token")?);
+        let presented = crypto::token_key(params.require("refresh_token")?);
         let invalid =
             || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
         let store = provider.store.as_ref();

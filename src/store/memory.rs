@@ -1,0 +1,499 @@
+//! An in-memory model of the store, for tests: the protocol core's unit
+//! tests run against it in microseconds, and the contract suite holds it to
+//! the same rules as the SQL engines, which keeps the model honest.
+//!
+//! One mutex over the whole state makes every call atomic, as the engines'
+//! transactions do.
+
+use super::*;
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+#[derive(Default)]
+struct State {
+    users: Vec<User>,
+    clients: Vec<Client>,
+    grants: BTreeMap<i64, Grant>,
+    tokens: BTreeMap<TokenKey, StoredToken>,
+    codes: BTreeMap<TokenKey, StoredCode>,
+    sessions: BTreeMap<TokenKey, NewSession>,
+    attempts: BTreeMap<String, Failures>,
+    secrets: BTreeMap<String, Vec<u8>>,
+    restaurants: Vec<Restaurant>,
+    next_id: i64,
+}
+
+struct Grant {
+    client_id: String,
+    user_id: Option<i64>,
+    revoked: bool,
+}
+
+struct StoredToken {
+    token: NewToken,
+    grant_id: i64,
+    revoked: bool,
+    used: bool,
+}
+
+struct StoredCode {
+    code: NewCode,
+    used: bool,
+    grant_id: Option<i64>,
+}
+
+#[derive(Default)]
+pub struct MemoryStore(Mutex<State>);
+
+impl MemoryStore {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl State {
+    fn next_id(&mut self) -> i64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    fn issue(&mut self, grant: &NewGrant, tokens: &[NewToken]) -> i64 {
+        let id = self.next_id();
+        self.grants.insert(
+            id,
+            Grant {
+                client_id: grant.client_id.clone(),
+                user_id: grant.user_id,
+                revoked: false,
+            },
+        );
+        self.add_tokens(id, tokens);
+        id
+    }
+
+    fn add_tokens(&mut self, grant_id: i64, tokens: &[NewToken]) {
+        for token in tokens {
+            self.tokens.insert(
+                token.key,
+                StoredToken {
+                    token: token.clone(),
+                    grant_id,
+                    revoked: false,
+                    used: false,
+                },
+            );
+        }
+    }
+
+    fn delete_grants_of(&mut self, client_id: &str) {
+        let gone: Vec<i64> = self
+            .grants
+            .iter()
+            .filter(|(_, g)| g.client_id == client_id)
+            .map(|(id, _)| *id)
+            .collect();
+        self.tokens.retain(|_, t| !gone.contains(&t.grant_id));
+        self.grants.retain(|id, _| !gone.contains(id));
+    }
+}
+
+#[async_trait]
+impl UserStore for MemoryStore {
+    async fn create_user(&self, username: &str, password_hash: &str) -> StoreResult<User> {
+        let mut state = self.state();
+        if state.users.iter().any(|u| u.username == username) {
+            return Err(StoreError::Conflict);
+        }
+        let user = User {
+            id: state.next_id(),
+            username: username.into(),
+            password_hash: password_hash.into(),
+        };
+        state.users.push(user.clone());
+        Ok(user)
+    }
+
+    async fn user_by_name(&self, username: &str) -> StoreResult<Option<User>> {
+        Ok(self
+            .state()
+            .users
+            .iter()
+            .find(|u| u.username == username)
+            .cloned())
+    }
+
+    async fn user_by_id(&self, id: i64) -> StoreResult<Option<User>> {
+        Ok(self.state().users.iter().find(|u| u.id == id).cloned())
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<User>> {
+        Ok(self.state().users.clone())
+    }
+}
+
+#[async_trait]
+impl ClientStore for MemoryStore {
+    async fn create_client(&self, client: &Client) -> StoreResult<()> {
+        let mut state = self.state();
+        if state
+            .clients
+            .iter()
+            .any(|c| c.client_id == client.client_id)
+        {
+            return Err(StoreError::Conflict);
+        }
+        state.delete_grants_of(&client.client_id);
+        state.clients.push(client.clone());
+        Ok(())
+    }
+
+    async fn client(&self, client_id: &str) -> StoreResult<Option<Client>> {
+        Ok(self
+            .state()
+            .clients
+            .iter()
+            .find(|c| c.client_id == client_id)
+            .cloned())
+    }
+
+    async fn list_clients(&self, owner: Option<i64>) -> StoreResult<Vec<Client>> {
+        let mut clients: Vec<Client> = self
+            .state()
+            .clients
+            .iter()
+            .filter(|c| owner.is_none() || c.registrant.owner() == owner)
+            .cloned()
+            .collect();
+        clients.sort_by(|a, b| {
+            (a.client_id_issued_at, &a.client_id).cmp(&(b.client_id_issued_at, &b.client_id))
+        });
+        Ok(clients)
+    }
+
+    async fn delete_client(&self, client_id: &str, owner: Option<i64>) -> StoreResult<bool> {
+        let mut state = self.state();
+        let before = state.clients.len();
+        state.clients.retain(|c| {
+            c.client_id != client_id || owner.is_some_and(|o| c.registrant.owner() != Some(o))
+        });
+        if state.clients.len() == before {
+            return Ok(false);
+        }
+        state.delete_grants_of(client_id);
+        state.codes.retain(|_, c| c.code.client_id != client_id);
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl GrantStore for MemoryStore {
+    async fn issue_grant(&self, grant: &NewGrant, tokens: &[NewToken]) -> StoreResult<i64> {
+        Ok(self.state().issue(grant, tokens))
+    }
+
+    async fn token(&self, key: &TokenKey) -> StoreResult<Option<TokenRecord>> {
+        let state = self.state();
+        let Some(stored) = state.tokens.get(key) else {
+            return Ok(None);
+        };
+        let Some(grant) = state.grants.get(&stored.grant_id) else {
+            return Ok(None);
+        };
+        let client_exists = state.clients.iter().any(|c| c.client_id == grant.client_id);
+        Ok(Some(TokenRecord {
+            kind: stored.token.kind,
+            grant_id: stored.grant_id,
+            client_id: grant.client_id.clone(),
+            user_id: grant.user_id,
+            username: grant.user_id.and_then(|id| {
+                state
+                    .users
+                    .iter()
+                    .find(|u| u.id == id)
+                    .map(|u| u.username.clone())
+            }),
+            scope: stored.token.scope.clone(),
+            issued_at: stored.token.issued_at,
+            expires_at: stored.token.expires_at,
+            revoked: stored.revoked || grant.revoked || !client_exists,
+            used: stored.used,
+        }))
+    }
+
+    async fn rotate_refresh(&self, refresh: &TokenKey, tokens: &[NewToken]) -> StoreResult<bool> {
+        let mut state = self.state();
+        let grants = &state.grants;
+        let claimable = state.tokens.get(refresh).filter(|t| {
+            t.token.kind == TokenKind::Refresh
+                && !t.used
+                && !t.revoked
+                && grants.get(&t.grant_id).is_some_and(|g| !g.revoked)
+        });
+        let Some(grant_id) = claimable.map(|t| t.grant_id) else {
+            return Ok(false);
+        };
+        if let Some(token) = state.tokens.get_mut(refresh) {
+            token.used = true;
+        }
+        state.add_tokens(grant_id, tokens);
+        Ok(true)
+    }
+
+    async fn revoke_token(&self, key: &TokenKey) -> StoreResult<()> {
+        if let Some(token) = self.state().tokens.get_mut(key) {
+            token.revoked = true;
+        }
+        Ok(())
+    }
+
+    async fn revoke_grant(&self, grant_id: i64) -> StoreResult<()> {
+        if let Some(grant) = self.state().grants.get_mut(&grant_id) {
+            grant.revoked = true;
+        }
+        Ok(())
+    }
+
+    async fn create_code(&self, code: &NewCode) -> StoreResult<()> {
+        let mut state = self.state();
+        if state.codes.contains_key(&code.key) {
+            return Err(StoreError::Conflict);
+        }
+        state.codes.insert(
+            code.key,
+            StoredCode {
+                code: code.clone(),
+                used: false,
+                grant_id: None,
+            },
+        );
+        Ok(())
+    }
+
+    async fn code(&self, key: &TokenKey) -> StoreResult<Option<CodeRecord>> {
+        Ok(self.state().codes.get(key).map(|stored| CodeRecord {
+            client_id: stored.code.client_id.clone(),
+            user_id: stored.code.user_id,
+            redirect_uri: stored.code.redirect_uri.clone(),
+            redirect_uri_given: stored.code.redirect_uri_given,
+            scope: stored.code.scope.clone(),
+            code_challenge: stored.code.code_challenge.clone(),
+            expires_at: stored.code.expires_at,
+            used: stored.used,
+            grant_id: stored.grant_id,
+        }))
+    }
+
+    async fn exchange_code(
+        &self,
+        key: &TokenKey,
+        grant: &NewGrant,
+        tokens: &[NewToken],
+    ) -> StoreResult<CodeExchange> {
+        let mut state = self.state();
+        match state.codes.get(key) {
+            Some(stored) if !stored.used => {}
+            other => {
+                return Ok(CodeExchange::AlreadyUsed {
+                    grant_id: other.and_then(|c| c.grant_id),
+                })
+            }
+        }
+        let grant_id = state.issue(grant, tokens);
+        if let Some(code) = state.codes.get_mut(key) {
+            code.used = true;
+            code.grant_id = Some(grant_id);
+        }
+        Ok(CodeExchange::Exchanged { grant_id })
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemoryStore {
+    async fn create_session(&self, session: &NewSession) -> StoreResult<()> {
+        self.state().sessions.insert(session.key, session.clone());
+        Ok(())
+    }
+
+    async fn session(&self, key: &TokenKey) -> StoreResult<Option<Session>> {
+        let state = self.state();
+        Ok(state.sessions.get(key).and_then(|session| {
+            let user = state.users.iter().find(|u| u.id == session.user_id)?;
+            Some(Session {
+                user_id: session.user_id,
+                username: user.username.clone(),
+                created_at: session.created_at,
+                expires_at: session.expires_at,
+            })
+        }))
+    }
+
+    async fn delete_session(&self, key: &TokenKey) -> StoreResult<()> {
+        self.state().sessions.remove(key);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AttemptStore for MemoryStore {
+    async fn failures(
+        &self,
+        keys: &[String],
+        now: i64,
+        window: i64,
+    ) -> StoreResult<Vec<(String, Failures)>> {
+        let state = self.state();
+        Ok(keys
+            .iter()
+            .filter_map(|key| {
+                let failures = state.attempts.get(key)?;
+                (failures.window_start > now - window).then(|| (key.clone(), *failures))
+            })
+            .collect())
+    }
+
+    async fn count_attempts(
+        &self,
+        keys: &[String],
+        now: i64,
+        window: i64,
+    ) -> StoreResult<Vec<Failures>> {
+        let mut state = self.state();
+        Ok(keys
+            .iter()
+            .map(|key| {
+                let entry = state.attempts.entry(key.clone()).or_insert(Failures {
+                    count: 0,
+                    window_start: now,
+                });
+                if entry.window_start <= now - window {
+                    *entry = Failures {
+                        count: 0,
+                        window_start: now,
+                    };
+                }
+                entry.count += 1;
+                *entry
+            })
+            .collect())
+    }
+
+    async fn release_attempts(&self, counted: &[(String, i64)]) -> StoreResult<()> {
+        let mut state = self.state();
+        for (key, window_start) in counted {
+            if let Some(entry) = state.attempts.get_mut(key) {
+                if entry.window_start == *window_start && entry.count > 0 {
+                    entry.count -= 1;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SecretStore for MemoryStore {
+    async fn server_secret(&self, name: &str) -> StoreResult<Vec<u8>> {
+        Ok(self
+            .state()
+            .secrets
+            .entry(name.into())
+            .or_insert_with(|| crate::crypto::random_bytes::<32>().to_vec())
+            .clone())
+    }
+}
+
+#[async_trait]
+impl RestaurantStore for MemoryStore {
+    async fn restaurants(&self) -> StoreResult<Vec<Restaurant>> {
+        Ok(self.state().restaurants.clone())
+    }
+
+    async fn update_restaurant(
+        &self,
+        key: &RestaurantKey,
+        patch: &RestaurantPatch,
+    ) -> StoreResult<Option<Restaurant>> {
+        let mut state = self.state();
+        let matches = |r: &Restaurant| match key {
+            RestaurantKey::Id(id) => r.id == *id,
+            RestaurantKey::Oid(oid) => r.oid == *oid,
+        };
+        if let Some(name) = &patch.name {
+            if state
+                .restaurants
+                .iter()
+                .any(|r| &r.name == name && !matches(r))
+            {
+                return Err(StoreError::Conflict);
+            }
+        }
+        let Some(restaurant) = state.restaurants.iter_mut().find(|r| matches(r)) else {
+            return Ok(None);
+        };
+        let set = |field: &mut String, value: &Option<String>| {
+            if let Some(value) = value {
+                field.clone_from(value);
+            }
+        };
+        set(&mut restaurant.name, &patch.name);
+        set(&mut restaurant.address, &patch.address);
+        set(&mut restaurant.hours.days, &patch.days);
+        set(&mut restaurant.hours.opens, &patch.opens);
+        set(&mut restaurant.hours.closes, &patch.closes);
+        Ok(Some(restaurant.clone()))
+    }
+
+    async fn ensure_restaurant(&self, restaurant: &Restaurant) -> StoreResult<()> {
+        let mut state = self.state();
+        let taken = state
+            .restaurants
+            .iter()
+            .any(|r| r.name == restaurant.name || r.oid == restaurant.oid);
+        if !taken {
+            let id = state.next_id();
+            state.restaurants.push(Restaurant {
+                id,
+                ..restaurant.clone()
+            });
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn purge_expired(&self, now: i64) -> StoreResult<u64> {
+        let mut state = self.state();
+        let rows = |state: &State| {
+            state.tokens.len() + state.codes.len() + state.sessions.len() + state.attempts.len()
+        };
+        let before = rows(&state);
+        let emptied: Vec<i64> = state
+            .tokens
+            .values()
+            .filter(|t| t.token.expires_at <= now)
+            .map(|t| t.grant_id)
+            .chain(
+                state
+                    .codes
+                    .values()
+                    .filter(|c| c.code.expires_at <= now - 86400)
+                    .filter_map(|c| c.grant_id),
+            )
+            .collect();
+        state.tokens.retain(|_, t| t.token.expires_at > now);
+        state.codes.retain(|_, c| c.code.expires_at > now - 86400);
+        state.sessions.retain(|_, s| s.expires_at > now);
+        state.attempts.retain(|_, f| f.window_start > now - 86400);
+        let after = rows(&state);
+        let mut grants = 0;
+        for grant_id in emptied {
+            let in_use = state.tokens.values().any(|t| t.grant_id == grant_id)
+                || state.codes.values().any(|c| c.grant_id == Some(grant_id));
+            if !in_use && state.grants.remove(&grant_id).is_some() {
+                grants += 1;
+            }
+        }
+        Ok((before - after) as u64 + grants)
+    }
+}

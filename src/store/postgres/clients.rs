@@ -1,0 +1,111 @@
+//! Clients, and what deleting one takes along.
+
+use super::{all, optional, Outcome, PostgresStore};
+use crate::store::rows::{self, client_columns, ClientColumns};
+use crate::store::{Client, ClientStore, StoreResult};
+use async_trait::async_trait;
+use deadpool_postgres::Transaction;
+
+/// Removes the grants (and their tokens) of a client id: when the client is
+/// deleted, and before a client takes the id again.
+async fn delete_grants_of(tx: &Transaction<'_>, client_id: &str) -> Outcome<()> {
+    for statement in [
+        "DELETE FROM tokens WHERE grant_id IN (SELECT id FROM grants WHERE client_id = $1)",
+        "DELETE FROM grants WHERE client_id = $1",
+    ] {
+        let delete = tx.prepare_cached(statement).await?;
+        tx.execute(&delete, &[&client_id]).await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl ClientStore for PostgresStore {
+    async fn create_client(&self, client: &Client) -> StoreResult<()> {
+        let c = ClientColumns::of(client);
+        self.run(async |conn| {
+            let tx = conn.transaction().await?;
+            delete_grants_of(&tx, &c.client_id).await?;
+            let insert = tx
+                .prepare_cached(concat!(
+                    "INSERT INTO clients (",
+                    client_columns!(),
+                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                ))
+                .await?;
+            tx.execute(
+                &insert,
+                &[
+                    &c.client_id,
+                    &c.client_name,
+                    &c.client_uri,
+                    &c.secret_hash,
+                    &c.redirect_uris,
+                    &c.grant_types,
+                    &c.response_types,
+                    &c.scope,
+                    &c.token_endpoint_auth_method,
+                    &c.owner_id,
+                    &c.resource_server,
+                    &c.client_id_issued_at,
+                    &c.client_secret_expires_at,
+                ],
+            )
+            .await?;
+            Ok(tx.commit().await?)
+        })
+        .await
+    }
+
+    async fn client(&self, client_id: &str) -> StoreResult<Option<Client>> {
+        self.run(async |conn| {
+            let select = conn
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    client_columns!(),
+                    " FROM clients WHERE client_id = $1"
+                ))
+                .await?;
+            optional(conn.query_opt(&select, &[&client_id]).await?, rows::client)
+        })
+        .await
+    }
+
+    async fn list_clients(&self, owner: Option<i64>) -> StoreResult<Vec<Client>> {
+        self.run(async |conn| {
+            let select = conn
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    client_columns!(),
+                    " FROM clients WHERE $1::bigint IS NULL OR owner_id = $1
+                     ORDER BY client_id_issued_at, client_id"
+                ))
+                .await?;
+            all(conn.query(&select, &[&owner]).await?, rows::client)
+        })
+        .await
+    }
+
+    async fn delete_client(&self, client_id: &str, owner: Option<i64>) -> StoreResult<bool> {
+        self.run(async |conn| {
+            let tx = conn.transaction().await?;
+            let delete = tx
+                .prepare_cached(
+                    "DELETE FROM clients
+                     WHERE client_id = $1 AND ($2::bigint IS NULL OR owner_id = $2)",
+                )
+                .await?;
+            if tx.execute(&delete, &[&client_id, &owner]).await? == 0 {
+                return Ok(false);
+            }
+            delete_grants_of(&tx, client_id).await?;
+            let codes = tx
+                .prepare_cached("DELETE FROM codes WHERE client_id = $1")
+                .await?;
+            tx.execute(&codes, &[&client_id]).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
+    }
+}

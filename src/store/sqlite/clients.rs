@@ -1,0 +1,95 @@
+//! Clients, and what deleting one takes along.
+
+use super::{mapped, SqliteStore};
+use crate::store::rows::{self, client_columns, ClientColumns};
+use crate::store::{Client, ClientStore, StoreResult};
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// Removes the grants (and their tokens) of a client id: when the client is
+/// deleted, and before a client takes the id again.
+fn delete_grants_of(conn: &Connection, client_id: &str) -> rusqlite::Result<()> {
+    for statement in [
+        "DELETE FROM tokens WHERE grant_id IN (SELECT id FROM grants WHERE client_id = ?)",
+        "DELETE FROM grants WHERE client_id = ?",
+    ] {
+        conn.prepare_cached(statement)?.execute([client_id])?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl ClientStore for SqliteStore {
+    async fn create_client(&self, client: &Client) -> StoreResult<()> {
+        let c = ClientColumns::of(client);
+        self.write(move |conn| {
+            delete_grants_of(conn, &c.client_id)?;
+            conn.prepare_cached(concat!(
+                "INSERT INTO clients (",
+                client_columns!(),
+                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            ))?
+            .execute(params![
+                c.client_id,
+                c.client_name,
+                c.client_uri,
+                c.secret_hash,
+                c.redirect_uris,
+                c.grant_types,
+                c.response_types,
+                c.scope,
+                c.token_endpoint_auth_method,
+                c.owner_id,
+                c.resource_server,
+                c.client_id_issued_at,
+                c.client_secret_expires_at
+            ])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn client(&self, client_id: &str) -> StoreResult<Option<Client>> {
+        self.read(|conn| {
+            conn.prepare_cached(concat!(
+                "SELECT ",
+                client_columns!(),
+                " FROM clients WHERE client_id = ?"
+            ))?
+            .query_row([client_id], mapped(rows::client))
+            .optional()
+        })
+    }
+
+    async fn list_clients(&self, owner: Option<i64>) -> StoreResult<Vec<Client>> {
+        self.read(|conn| {
+            conn.prepare_cached(concat!(
+                "SELECT ",
+                client_columns!(),
+                " FROM clients WHERE ?1 IS NULL OR owner_id = ?1
+                 ORDER BY client_id_issued_at, client_id"
+            ))?
+            .query_map([owner], mapped(rows::client))?
+            .collect()
+        })
+    }
+
+    async fn delete_client(&self, client_id: &str, owner: Option<i64>) -> StoreResult<bool> {
+        let client_id = client_id.to_owned();
+        self.write(move |conn| {
+            let deleted = conn
+                .prepare_cached(
+                    "DELETE FROM clients WHERE client_id = ?1 AND (?2 IS NULL OR owner_id = ?2)",
+                )?
+                .execute(params![client_id, owner])?;
+            if deleted == 0 {
+                return Ok(false);
+            }
+            delete_grants_of(conn, &client_id)?;
+            conn.prepare_cached("DELETE FROM codes WHERE client_id = ?")?
+                .execute([&client_id])?;
+            Ok(true)
+        })
+        .await
+    }
+}
