@@ -1,0 +1,13 @@
+//! The OpenID Connect provider's protocol core (OpenID Connect Core 1.0,
+//! Discovery 1.0, RP-Initiated Logout 1.0): pure types and rules, no I/O,
+//! which the endpoints and the store build on.
+//!
+//! - `claims.rs`: a user's standard claims, their checks, release by scope.
+//! - `claims_request.rs`: the `claims` parameter and what goes where.
+
+pub mod claims;
+pub mod claims_request;
+
+/// The scope value that makes an authorization request an OpenID Connect
+/// one (Core §3.1.2.1): only then is an ID token issued.
+pub const OPENID: &str = "openid";
