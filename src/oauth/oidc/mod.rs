@@ -4,9 +4,11 @@
 //!
 //! - `claims.rs`: a user's standard claims, their checks, release by scope.
 //! - `claims_request.rs`: the `claims` parameter and what goes where.
+//! - `id_token.rs`: ID token claims, `sub`, reading an `id_token_hint`.
 
 pub mod claims;
 pub mod claims_request;
+pub mod id_token;
 
 /// The scope value that makes an authorization request an OpenID Connect
 /// one (Core §3.1.2.1): only then is an ID token issued.
