@@ -5,10 +5,14 @@
 //! - `claims.rs`: a user's standard claims, their checks, release by scope.
 //! - `claims_request.rs`: the `claims` parameter and what goes where.
 //! - `id_token.rs`: ID token claims, `sub`, reading an `id_token_hint`.
+//! - `request.rs`: the OpenID parameters of an authorization request.
+//! - `prompt.rs`: sign in, consent, approve or fail; `offline_access`.
 
 pub mod claims;
 pub mod claims_request;
 pub mod id_token;
+pub mod prompt;
+pub mod request;
 
 /// The scope value that makes an authorization request an OpenID Connect
 /// one (Core §3.1.2.1): only then is an ID token issued.
