@@ -7,12 +7,14 @@
 //! - `id_token.rs`: ID token claims, `sub`, reading an `id_token_hint`.
 //! - `request.rs`: the OpenID parameters of an authorization request.
 //! - `prompt.rs`: sign in, consent, approve or fail; `offline_access`.
+//! - `response_mode.rs`: query, fragment and form_post answers.
 
 pub mod claims;
 pub mod claims_request;
 pub mod id_token;
 pub mod prompt;
 pub mod request;
+pub mod response_mode;
 
 /// The scope value that makes an authorization request an OpenID Connect
 /// one (Core §3.1.2.1): only then is an ID token issued.
