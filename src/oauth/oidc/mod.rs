@@ -8,9 +8,11 @@
 //! - `request.rs`: the OpenID parameters of an authorization request.
 //! - `prompt.rs`: sign in, consent, approve or fail; `offline_access`.
 //! - `response_mode.rs`: query, fragment and form_post answers.
+//! - `discovery.rs`: `/.well-known/openid-configuration`.
 
 pub mod claims;
 pub mod claims_request;
+pub mod discovery;
 pub mod id_token;
 pub mod prompt;
 pub mod request;
