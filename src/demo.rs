@@ -35,6 +35,7 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<()> {
                         "http://localhost:9000/api/me".into(),
                         "http://127.0.0.1:8765/callback".into(),
                     ],
+                    post_logout_redirect_uris: Vec::new(),
                     grant_types: vec![
                         GrantType::AuthorizationCode,
                         GrantType::Password,

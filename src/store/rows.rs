@@ -65,6 +65,8 @@ impl ClientColumns {
         Ok(Client {
             redirect_uris: serde_json::from_str(&self.redirect_uris)
                 .map_err(|error| format!("redirect_uris: {error}"))?,
+            // No column yet: read as none registered.
+            post_logout_redirect_uris: Vec::new(),
             grant_types: parse_words(&self.grant_types)?,
             response_types: parse_words(&self.response_types)?,
             token_endpoint_auth_method: self

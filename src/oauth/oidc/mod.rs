@@ -9,11 +9,13 @@
 //! - `prompt.rs`: sign in, consent, approve or fail; `offline_access`.
 //! - `response_mode.rs`: query, fragment and form_post answers.
 //! - `discovery.rs`: `/.well-known/openid-configuration`.
+//! - `logout.rs`: the end-session endpoint's decision.
 
 pub mod claims;
 pub mod claims_request;
 pub mod discovery;
 pub mod id_token;
+pub mod logout;
 pub mod prompt;
 pub mod request;
 pub mod response_mode;
