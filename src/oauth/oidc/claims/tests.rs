@@ -97,6 +97,7 @@ fn urls_must_be_http_or_https() {
         "ftp://example.com/me.jpg",
         "example.com/me",
         "https://user:pass@example.com/",
+        "https://user@example.com/",
     ] {
         let claims = UserClaims {
             picture: Some(url.into()),

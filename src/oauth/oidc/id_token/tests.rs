@@ -58,7 +58,7 @@ fn id_token_has_iss_sub_aud_exp_iat_auth_time_and_amr() {
 
 #[test]
 fn nonce_is_echoed_unchanged_when_the_request_had_one() {
-    let nonce = "n-0S6_WzA2Mj \u{e9}";
+    let nonce = " n-0S6_WzA2Mj \u{e9} ";
     let claims =
         IdTokenClaims::new(ISSUER, "mike_id", &signed_in(), 2_000, 60).with_nonce(Some(nonce));
     assert_eq!(json_of(&claims)["nonce"], nonce);

@@ -161,8 +161,14 @@ fn with_nobody_signed_in_there_is_nothing_to_confirm() {
 
 #[test]
 fn client_id_and_the_hints_audience_must_agree() {
-    let req = request(&[("client_id", "other")]);
-    let error = invalid(decide_with(&req, &hint_for(USER, "rp"), Some(USER), true));
+    // The client_id is registered, but the hint was issued to another.
+    let req = request(&[("client_id", "rp")]);
+    let error = invalid(decide_with(
+        &req,
+        &hint_for(USER, "other"),
+        Some(USER),
+        true,
+    ));
     assert_eq!(error.code, ErrorCode::InvalidRequest);
 }
 
