@@ -93,8 +93,8 @@ impl ClaimsRequest {
 
     /// The subject the client asks the ID token to be about (§5.5.1: the
     /// `sub` claim requested with a value). The OP must then answer only
-    /// for that user, never for another one with a session: give it to
-    /// the prompt decision as the required user.
+    /// for that user, never for another one with a session (see
+    /// `prompt::required_subject`).
     pub fn required_subject(&self) -> Option<&str> {
         self.id_token.get("sub")?.value.as_ref()?.as_str()
     }

@@ -25,7 +25,10 @@
 use crate::oauth::vocabulary::{Prompt, ResponseType};
 use crate::oauth::ErrorCode;
 
+use super::claims_request::ClaimsRequest;
+use super::id_token::{subject, IdTokenHint};
 use super::request::OidcRequest;
+use crate::oauth::OAuthError;
 
 /// The browser's signed-in user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,17 +52,16 @@ pub enum Consent {
 
 /// Everything besides the request that the decision depends on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Situation {
+pub struct Situation<'a> {
     pub session: Option<Session>,
     pub now: i64,
     /// When the client's request first arrived (see the module comment); a
     /// time in the future counts as `now`.
     pub request_started_at: i64,
     pub consent: Consent,
-    /// The user the client requires: the one its `id_token_hint` names, or
-    /// the `sub` it requested with a value (§5.5.1). The answer must be for
-    /// that user or fail, never for another user with a session.
-    pub required_user: Option<i64>,
+    /// The subject the client requires ([`required_subject`]). The answer
+    /// must be for that user or fail, never for another user with a session.
+    pub required_subject: Option<&'a str>,
 }
 
 /// What the authorization endpoint does next.
@@ -92,8 +94,8 @@ pub fn next_step(request: &OidcRequest, situation: &Situation) -> Next {
         .max_age
         .is_some_and(|max_age| situation.now.saturating_sub(session.auth_time) > max_age);
     let wrong_user = situation
-        .required_user
-        .is_some_and(|user_id| user_id != session.user_id);
+        .required_subject
+        .is_some_and(|sub| sub != subject(session.user_id));
 
     if request.prompts(Prompt::None) {
         // Signing in is the only remedy for each of these, so each is
@@ -130,6 +132,25 @@ pub fn next_step(request: &OidcRequest, situation: &Situation) -> Next {
         Next::Approve
     } else {
         Next::ShowConsent
+    }
+}
+
+/// The subject the client requires: the user its `id_token_hint` names
+/// (§3.1.2.1), or the `sub` it asked for with a value in the `claims`
+/// parameter (§5.5.1). A requested `sub` that names none of our users is
+/// still required, and so never met. Both at once must agree, or the
+/// request contradicts itself (`invalid_request`).
+pub fn required_subject(
+    hint: Option<&IdTokenHint>,
+    claims: &ClaimsRequest,
+) -> Result<Option<String>, OAuthError> {
+    let hinted = hint.map(|hint| subject(hint.user_id));
+    match (hinted, claims.required_subject()) {
+        (Some(hinted), Some(requested)) if hinted != requested => Err(OAuthError::invalid_request(
+            "the id_token_hint and the requested sub name different users",
+        )),
+        (Some(hinted), _) => Ok(Some(hinted)),
+        (None, requested) => Ok(requested.map(str::to_owned)),
     }
 }
 

@@ -14,7 +14,7 @@ fn request(prompt: &[Prompt], max_age: Option<i64>) -> OidcRequest {
 }
 
 /// Signed in `age` seconds ago.
-fn signed_in(age: i64) -> Situation {
+fn signed_in(age: i64) -> Situation<'static> {
     Situation {
         session: Some(Session {
             user_id: USER,
@@ -23,11 +23,11 @@ fn signed_in(age: i64) -> Situation {
         now: NOW,
         request_started_at: STARTED,
         consent: Consent::Remembered,
-        required_user: None,
+        required_subject: None,
     }
 }
 
-fn signed_out() -> Situation {
+fn signed_out() -> Situation<'static> {
     Situation {
         session: None,
         ..signed_in(0)
@@ -35,12 +35,12 @@ fn signed_out() -> Situation {
 }
 
 /// Signed in an hour before this request arrived.
-fn old_session() -> Situation {
+fn old_session() -> Situation<'static> {
     signed_in(3_600)
 }
 
 /// Signed in on our sign-in page during this request.
-fn fresh_session() -> Situation {
+fn fresh_session() -> Situation<'static> {
     signed_in(30)
 }
 
@@ -51,9 +51,10 @@ fn with_consent(situation: Situation, consent: Consent) -> Situation {
     }
 }
 
-fn requiring(situation: Situation, user: i64) -> Situation {
+/// The client requires this subject (`"1"` is [`USER`]).
+fn requiring<'a>(situation: Situation<'a>, sub: &'a str) -> Situation<'a> {
     Situation {
-        required_user: Some(user),
+        required_subject: Some(sub),
         ..situation
     }
 }
@@ -95,7 +96,7 @@ fn prompt_none_when_consent_is_needed_is_consent_required() {
 
 #[test]
 fn prompt_none_with_a_hint_for_another_user_is_login_required() {
-    let situation = requiring(old_session(), USER + 1);
+    let situation = requiring(old_session(), "2");
     assert_eq!(
         next(&[Prompt::None], None, situation),
         Next::Fail(ErrorCode::LoginRequired)
@@ -104,7 +105,7 @@ fn prompt_none_with_a_hint_for_another_user_is_login_required() {
 
 #[test]
 fn prompt_none_with_a_session_remembered_consent_and_the_hinted_user_approves() {
-    let situation = requiring(old_session(), USER);
+    let situation = requiring(old_session(), "1");
     assert_eq!(next(&[Prompt::None], Some(7_200), situation), Next::Approve);
 }
 
@@ -175,13 +176,13 @@ fn a_request_start_in_the_future_counts_as_now() {
 
 #[test]
 fn a_hint_for_another_user_shows_the_login_page() {
-    let situation = requiring(old_session(), USER + 1);
+    let situation = requiring(old_session(), "2");
     assert_eq!(next(&[], None, situation), Next::ShowLogin);
 }
 
 #[test]
 fn signing_in_as_another_user_than_the_hinted_one_is_login_required() {
-    let situation = requiring(fresh_session(), USER + 1);
+    let situation = requiring(fresh_session(), "2");
     assert_eq!(
         next(&[], None, situation),
         Next::Fail(ErrorCode::LoginRequired)
@@ -190,8 +191,54 @@ fn signing_in_as_another_user_than_the_hinted_one_is_login_required() {
 
 #[test]
 fn the_hinted_user_with_a_session_goes_on() {
-    let situation = requiring(old_session(), USER);
+    let situation = requiring(old_session(), "1");
     assert_eq!(next(&[], None, situation), Next::Approve);
+}
+
+#[test]
+fn a_required_sub_naming_none_of_our_users_is_never_met() {
+    let situation = requiring(old_session(), "jane");
+    assert_eq!(
+        next(&[Prompt::None], None, situation),
+        Next::Fail(ErrorCode::LoginRequired)
+    );
+    assert_eq!(
+        next(&[], None, requiring(fresh_session(), "jane")),
+        Next::Fail(ErrorCode::LoginRequired)
+    );
+}
+
+fn hint(user_id: i64) -> IdTokenHint {
+    IdTokenHint {
+        user_id,
+        client_id: "rp".into(),
+    }
+}
+
+#[test]
+fn the_required_subject_comes_from_the_hint_or_the_requested_sub() {
+    let none = ClaimsRequest::default();
+    let sub_1 = ClaimsRequest::parse(r#"{"id_token":{"sub":{"value":"1"}}}"#).unwrap();
+    assert_eq!(required_subject(None, &none).unwrap(), None);
+    assert_eq!(
+        required_subject(Some(&hint(1)), &none).unwrap().as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        required_subject(None, &sub_1).unwrap().as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        required_subject(Some(&hint(1)), &sub_1).unwrap().as_deref(),
+        Some("1")
+    );
+}
+
+#[test]
+fn a_hint_and_a_requested_sub_for_different_users_are_invalid_request() {
+    let sub_2 = ClaimsRequest::parse(r#"{"id_token":{"sub":{"value":"2"}}}"#).unwrap();
+    let error = required_subject(Some(&hint(1)), &sub_2).unwrap_err();
+    assert_eq!(error.code, ErrorCode::InvalidRequest);
 }
 
 // Consent.
