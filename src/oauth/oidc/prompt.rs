@@ -22,13 +22,11 @@
 //! - **Consent given during this request** ([`Consent::GivenNow`]: the
 //!   user pressed Allow on our consent page) satisfies `prompt=consent`.
 
-use crate::oauth::vocabulary::{Prompt, ResponseType};
-use crate::oauth::ErrorCode;
-
 use super::claims_request::ClaimsRequest;
 use super::id_token::{subject, IdTokenHint};
 use super::request::OidcRequest;
-use crate::oauth::OAuthError;
+use crate::oauth::vocabulary::{Prompt, ResponseType};
+use crate::oauth::{ErrorCode, OAuthError};
 
 /// The browser's signed-in user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
