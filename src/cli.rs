@@ -193,6 +193,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                     .map(str::to_owned)
                     .collect(),
                 redirect_uris,
+                post_logout_redirect_uris: Vec::new(),
                 response_types: Vec::new(),
                 scope,
                 token_endpoint_auth_method: Some(auth_method),

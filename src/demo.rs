@@ -144,6 +144,7 @@ async fn ensure_client(store: &dyn Store, client: &DemoClient) -> anyhow::Result
                 client_uri: None,
                 secret_hash: Some(secret_hash),
                 redirect_uris: client.redirect_uris.iter().map(|s| s.to_string()).collect(),
+                post_logout_redirect_uris: Vec::new(),
                 grant_types: client.grant_types.to_vec(),
                 response_types: client.response_types.to_vec(),
                 scope: client.scope.into(),

@@ -6,7 +6,6 @@ use super::vocabulary::ResponseType;
 use super::{pkce, scope, ErrorCode, OAuthError, Params, Provider};
 use crate::crypto;
 use crate::store::{Client, NewCode};
-use url::Url;
 
 /// A checked authorization request, ready to show to the user.
 #[derive(Debug, Clone)]
@@ -229,17 +228,5 @@ fn location(
         answer.push(("state", state.to_owned()));
     }
     answer.push(("iss", provider.settings.issuer.clone()));
-    let Ok(mut url) = Url::parse(redirect_uri) else {
-        // Registered URIs are validated as absolute URLs on registration.
-        return redirect_uri.to_owned();
-    };
-    if fragment {
-        let encoded = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(answer)
-            .finish();
-        url.set_fragment(Some(&encoded));
-    } else {
-        url.query_pairs_mut().extend_pairs(answer);
-    }
-    url.into()
+    super::oidc::response_mode::location(redirect_uri, fragment, answer)
 }

@@ -22,6 +22,20 @@ pub enum ErrorCode {
     InvalidRedirectUri,
     /// RFC 7591 §3.2.2
     InvalidClientMetadata,
+    /// OpenID Connect Core §3.1.2.6: `prompt=none`, and the user must sign in.
+    LoginRequired,
+    /// Core §3.1.2.6: `prompt=none`, and the user must consent.
+    ConsentRequired,
+    /// Core §3.1.2.6: `prompt=none`, and some other page would be needed.
+    InteractionRequired,
+    /// Core §3.1.2.6: `prompt=none`, and the user must choose an account.
+    AccountSelectionRequired,
+    /// Core §3.1.2.6: the `request` parameter (a request object) is not supported.
+    RequestNotSupported,
+    /// Core §3.1.2.6: the `request_uri` parameter is not supported.
+    RequestUriNotSupported,
+    /// Core §3.1.2.6: the `registration` parameter is not supported.
+    RegistrationNotSupported,
 }
 
 impl ErrorCode {
@@ -41,6 +55,13 @@ impl ErrorCode {
             }
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
+            ErrorCode::LoginRequired => "login_required",
+            ErrorCode::ConsentRequired => "consent_required",
+            ErrorCode::InteractionRequired => "interaction_required",
+            ErrorCode::AccountSelectionRequired => "account_selection_required",
+            ErrorCode::RequestNotSupported => "request_not_supported",
+            ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
+            ErrorCode::RegistrationNotSupported => "registration_not_supported",
         }
     }
 
@@ -174,6 +195,32 @@ mod tests {
         let error = OAuthError::invalid_request(quoted);
         assert!(error.description.chars().all(allowed_in_description));
         assert_eq!(error.description, "client 'a??b?' is unknown");
+    }
+
+    #[test]
+    fn openid_connect_codes_have_their_core_names() {
+        // OpenID Connect Core §3.1.2.6; all are answered with 400 or redirected.
+        for (code, name) in [
+            (ErrorCode::LoginRequired, "login_required"),
+            (ErrorCode::ConsentRequired, "consent_required"),
+            (ErrorCode::InteractionRequired, "interaction_required"),
+            (
+                ErrorCode::AccountSelectionRequired,
+                "account_selection_required",
+            ),
+            (ErrorCode::RequestNotSupported, "request_not_supported"),
+            (
+                ErrorCode::RequestUriNotSupported,
+                "request_uri_not_supported",
+            ),
+            (
+                ErrorCode::RegistrationNotSupported,
+                "registration_not_supported",
+            ),
+        ] {
+            assert_eq!(code.as_str(), name);
+            assert_eq!(code.status(), 400);
+        }
     }
 
     #[test]

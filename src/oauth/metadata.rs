@@ -1,8 +1,14 @@
-//! Authorization server metadata (RFC 8414 §2).
+//! Authorization server metadata (RFC 8414 §2). The OpenID Connect
+//! discovery document (`oidc::discovery`) is this one plus its own members,
+//! so the members both have are written here once.
 
-use super::vocabulary::{AuthMethod, GrantType, ResponseType};
+use super::vocabulary::{AuthMethod, GrantType, ResponseMode, ResponseType};
 use super::Provider;
 use serde::Serialize;
+
+/// The response modes the authorization endpoint answers with.
+pub const RESPONSE_MODES_SUPPORTED: &[ResponseMode] =
+    &[ResponseMode::Query, ResponseMode::Fragment];
 
 #[derive(Debug, Serialize)]
 pub struct Metadata {
@@ -11,9 +17,12 @@ pub struct Metadata {
     token_endpoint: String,
     revocation_endpoint: String,
     introspection_endpoint: String,
+    /// RFC 7591's endpoint, once clients may register themselves.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration_endpoint: Option<String>,
     scopes_supported: Vec<String>,
     response_types_supported: &'static [ResponseType],
-    response_modes_supported: Vec<&'static str>,
+    response_modes_supported: &'static [ResponseMode],
     grant_types_supported: &'static [GrantType],
     token_endpoint_auth_methods_supported: &'static [AuthMethod],
     revocation_endpoint_auth_methods_supported: &'static [AuthMethod],
@@ -23,27 +32,51 @@ pub struct Metadata {
     authorization_response_iss_parameter_supported: bool,
 }
 
+impl Metadata {
+    /// The metadata of the server at `issuer` (no trailing slash), every
+    /// endpoint an absolute URL under it (RFC 8414 §2).
+    pub fn new(issuer: &str, scopes_supported: Vec<String>) -> Self {
+        let url = |path: &str| format!("{issuer}{path}");
+        Metadata {
+            issuer: issuer.to_owned(),
+            authorization_endpoint: url("/oauth/authorize"),
+            token_endpoint: url("/oauth/token"),
+            revocation_endpoint: url("/oauth/revoke"),
+            introspection_endpoint: url("/oauth/introspect"),
+            registration_endpoint: None,
+            scopes_supported,
+            response_types_supported: ResponseType::ALL,
+            response_modes_supported: RESPONSE_MODES_SUPPORTED,
+            grant_types_supported: GrantType::ALL,
+            token_endpoint_auth_methods_supported: AuthMethod::ALL,
+            revocation_endpoint_auth_methods_supported: AuthMethod::ALL,
+            introspection_endpoint_auth_methods_supported: AuthMethod::ALL
+                .iter()
+                .copied()
+                .filter(|method| *method != AuthMethod::None)
+                .collect(),
+            code_challenge_methods_supported: vec!["S256"],
+            authorization_response_iss_parameter_supported: true,
+        }
+    }
+}
+
 pub fn metadata(provider: &Provider, scopes_supported: Vec<String>) -> Metadata {
-    let issuer = &provider.settings.issuer;
-    let url = |path: &str| format!("{issuer}{path}");
-    Metadata {
-        issuer: issuer.clone(),
-        authorization_endpoint: url("/oauth/authorize"),
-        token_endpoint: url("/oauth/token"),
-        revocation_endpoint: url("/oauth/revoke"),
-        introspection_endpoint: url("/oauth/introspect"),
-        scopes_supported,
-        response_types_supported: ResponseType::ALL,
-        response_modes_supported: vec!["query", "fragment"],
-        grant_types_supported: GrantType::ALL,
-        token_endpoint_auth_methods_supported: AuthMethod::ALL,
-        revocation_endpoint_auth_methods_supported: AuthMethod::ALL,
-        introspection_endpoint_auth_methods_supported: AuthMethod::ALL
-            .iter()
-            .copied()
-            .filter(|method| *method != AuthMethod::None)
-            .collect(),
-        code_challenge_methods_supported: vec!["S256"],
-        authorization_response_iss_parameter_supported: true,
+    Metadata::new(&provider.settings.issuer, scopes_supported)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The document as it was before the OpenID Connect members joined it,
+    /// member for member, in order.
+    #[test]
+    fn the_rfc_8414_document_is_unchanged() {
+        let metadata = Metadata::new("https://op.example", vec!["profile".into(), "email".into()]);
+        assert_eq!(
+            serde_json::to_string(&metadata).unwrap(),
+            r#"{"issuer":"https://op.example","authorization_endpoint":"https://op.example/oauth/authorize","token_endpoint":"https://op.example/oauth/token","revocation_endpoint":"https://op.example/oauth/revoke","introspection_endpoint":"https://op.example/oauth/introspect","scopes_supported":["profile","email"],"response_types_supported":["code","token"],"response_modes_supported":["query","fragment"],"grant_types_supported":["authorization_code","client_credentials","password","refresh_token","implicit"],"token_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","none"],"revocation_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","none"],"introspection_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post"],"code_challenge_methods_supported":["S256"],"authorization_response_iss_parameter_supported":true}"#
+        );
     }
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod grants;
 pub mod introspection;
 pub mod metadata;
+pub mod oidc;
 pub mod params;
 pub mod pkce;
 pub mod registration;

@@ -131,6 +131,80 @@ impl AuthMethod {
     }
 }
 
+/// OpenID Connect Core §3.1.2.1 `prompt` values: what the authorization
+/// endpoint may or must show the user.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Display,
+    EnumString,
+    IntoStaticStr,
+    VariantArray,
+    Serialize,
+    Deserialize,
+)]
+#[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum Prompt {
+    /// No page at all: answer at once or fail (`login_required`, …).
+    None,
+    /// Sign in again, even with a session.
+    Login,
+    /// Ask for consent again, even if it was remembered.
+    Consent,
+    /// Let the user choose an account; with one account per browser, by
+    /// signing in (as someone else, if they wish).
+    SelectAccount,
+}
+
+impl Prompt {
+    pub const ALL: &'static [Prompt] = Self::VARIANTS;
+
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// How the authorization response travels back to the client (OAuth 2.0
+/// Multiple Response Type Encoding Practices §2.1, OAuth 2.0 Form Post
+/// Response Mode §2).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Display,
+    EnumString,
+    IntoStaticStr,
+    VariantArray,
+    Serialize,
+    Deserialize,
+)]
+#[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    /// In the redirect URI's query: the default for `code`.
+    Query,
+    /// In the redirect URI's fragment: the default for `token`.
+    Fragment,
+    /// In an auto-submitted HTML form POSTed to the redirect URI.
+    FormPost,
+}
+
+impl ResponseMode {
+    pub const ALL: &'static [ResponseMode] = Self::VARIANTS;
+
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
 /// Parses a space-separated list of words (the stored form of a client's
 /// grant and response types), failing on the first unknown word.
 pub fn parse_words<T: std::str::FromStr>(words: &str) -> Result<Vec<T>, String> {
@@ -166,6 +240,12 @@ mod tests {
             "\"client_secret_post\""
         );
         assert!("Implicit".parse::<GrantType>().is_err());
+        assert_eq!(Prompt::SelectAccount.as_str(), "select_account");
+        assert_eq!(
+            "form_post".parse::<ResponseMode>(),
+            Ok(ResponseMode::FormPost)
+        );
+        assert!("None".parse::<Prompt>().is_err());
     }
 
     #[test]

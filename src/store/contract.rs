@@ -172,6 +172,7 @@ fn client(client_id: &str, registrant: Registrant) -> Client {
             "https://app.example/cb".into(),
             "http://127.0.0.1/cb".into(),
         ],
+        post_logout_redirect_uris: vec!["https://app.example/bye".into()],
         grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
         response_types: vec![ResponseType::Code],
         scope: "profile email".into(),

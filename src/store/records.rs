@@ -64,6 +64,8 @@ pub struct Client {
     /// human-chosen ones, `None` for public clients.
     pub secret_hash: Option<String>,
     pub redirect_uris: Vec<String>,
+    /// Where RP-Initiated Logout may send the user back to (exact match).
+    pub post_logout_redirect_uris: Vec<String>,
     pub grant_types: Vec<GrantType>,
     pub response_types: Vec<ResponseType>,
     pub scope: String,

@@ -77,7 +77,7 @@ macro_rules! client_columns {
     () => {
         "client_id, client_name, client_uri, secret_hash, redirect_uris, grant_types,
          response_types, scope, token_endpoint_auth_method, owner_id, resource_server,
-         client_id_issued_at, client_secret_expires_at"
+         client_id_issued_at, client_secret_expires_at, post_logout_redirect_uris"
     };
 }
 pub(crate) use client_columns;
@@ -101,6 +101,8 @@ pub struct ClientColumns {
     pub resource_server: bool,
     pub client_id_issued_at: i64,
     pub client_secret_expires_at: i64,
+    /// A JSON array.
+    pub post_logout_redirect_uris: String,
 }
 
 impl ClientColumns {
@@ -119,6 +121,10 @@ impl ClientColumns {
             resource_server: client.resource_server,
             client_id_issued_at: client.client_id_issued_at,
             client_secret_expires_at: client.client_secret_expires_at,
+            post_logout_redirect_uris: serde_json::Value::from(
+                client.post_logout_redirect_uris.clone(),
+            )
+            .to_string(),
         }
     }
 }
@@ -141,6 +147,8 @@ pub fn client(row: &dyn Row) -> Result<Client, RowError> {
         resource_server: row.flag(10)?,
         client_id_issued_at: row.int(11)?,
         client_secret_expires_at: row.int(12)?,
+        post_logout_redirect_uris: serde_json::from_str(&row.text(13)?)
+            .map_err(|e| RowError::new(13, e))?,
     })
 }
 

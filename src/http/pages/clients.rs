@@ -106,6 +106,7 @@ impl ClientForm {
             client_uri: present(&self.client_uri),
             grant_types: self.grant_types.clone(),
             redirect_uris: self.redirect_uris.lines().filter_map(present).collect(),
+            post_logout_redirect_uris: Vec::new(),
             response_types: self.response_types.clone(),
             scope: self.scope.clone(),
             token_endpoint_auth_method: present(&self.token_endpoint_auth_method),

@@ -21,6 +21,8 @@ pub struct ClientMetadata {
     pub client_uri: Option<String>,
     pub grant_types: Vec<String>,
     pub redirect_uris: Vec<String>,
+    /// RP-Initiated Logout 1.0 §3.1; checked like `redirect_uris`.
+    pub post_logout_redirect_uris: Vec<String>,
     pub response_types: Vec<String>,
     pub scope: String,
     pub token_endpoint_auth_method: Option<String>,
@@ -53,6 +55,8 @@ pub struct ClientInformation {
     pub client_uri: Option<String>,
     pub grant_types: Vec<GrantType>,
     pub redirect_uris: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub post_logout_redirect_uris: Vec<String>,
     pub response_types: Vec<ResponseType>,
     pub scope: String,
     pub token_endpoint_auth_method: AuthMethod,
@@ -68,6 +72,7 @@ impl From<&Client> for ClientInformation {
             client_uri: client.client_uri.clone(),
             grant_types: client.grant_types.clone(),
             redirect_uris: client.redirect_uris.clone(),
+            post_logout_redirect_uris: client.post_logout_redirect_uris.clone(),
             response_types: client.response_types.clone(),
             scope: client.scope.clone(),
             token_endpoint_auth_method: client.token_endpoint_auth_method,
@@ -163,7 +168,13 @@ pub fn register(
             "redirect_uris are required for the authorization_code and implicit grants",
         ));
     }
-    for uri in &metadata.redirect_uris {
+    // A logout redirect is a redirect like any other: the same rules keep
+    // it from being an open redirector or a script.
+    for uri in metadata
+        .redirect_uris
+        .iter()
+        .chain(&metadata.post_logout_redirect_uris)
+    {
         redirect_uri::check(uri, policy.insecure_http)?;
     }
     let auth_method = match &metadata.token_endpoint_auth_method {
@@ -185,6 +196,7 @@ pub fn register(
         client_uri: metadata.client_uri,
         secret_hash: client_secret.as_deref().map(crypto::sha256_secret_hash),
         redirect_uris: metadata.redirect_uris,
+        post_logout_redirect_uris: metadata.post_logout_redirect_uris,
         grant_types,
         response_types,
         scope,
@@ -254,6 +266,30 @@ mod tests {
         m.redirect_uris = vec!["https://app.example/cb#x".into()];
         let err = register(m, None).err().unwrap();
         assert_eq!(err.code, ErrorCode::InvalidRedirectUri);
+    }
+
+    #[test]
+    fn post_logout_redirect_uris_follow_the_redirect_uri_rules() {
+        let mut m = metadata();
+        m.post_logout_redirect_uris = vec!["https://app.example/bye".into()];
+        let client = register(m.clone(), None).unwrap().client;
+        assert_eq!(
+            client.post_logout_redirect_uris,
+            ["https://app.example/bye"]
+        );
+        assert_eq!(
+            ClientInformation::from(&client).post_logout_redirect_uris,
+            ["https://app.example/bye"]
+        );
+        for uri in [
+            "javascript:alert(1)",
+            "http://evil.example/bye",
+            "https://app.example/bye#x",
+        ] {
+            m.post_logout_redirect_uris = vec![uri.into()];
+            let err = register(m.clone(), None).err().unwrap();
+            assert_eq!(err.code, ErrorCode::InvalidRedirectUri, "{uri}");
+        }
     }
 
     #[test]

@@ -30,7 +30,7 @@ impl ClientStore for PostgresStore {
                 .prepare_cached(concat!(
                     "INSERT INTO clients (",
                     client_columns!(),
-                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
                 ))
                 .await?;
             tx.execute(
@@ -49,6 +49,7 @@ impl ClientStore for PostgresStore {
                     &c.resource_server,
                     &c.client_id_issued_at,
                     &c.client_secret_expires_at,
+                    &c.post_logout_redirect_uris,
                 ],
             )
             .await?;

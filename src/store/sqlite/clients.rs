@@ -27,7 +27,7 @@ impl ClientStore for SqliteStore {
             conn.prepare_cached(concat!(
                 "INSERT INTO clients (",
                 client_columns!(),
-                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             ))?
             .execute(params![
                 c.client_id,
@@ -42,7 +42,8 @@ impl ClientStore for SqliteStore {
                 c.owner_id,
                 c.resource_server,
                 c.client_id_issued_at,
-                c.client_secret_expires_at
+                c.client_secret_expires_at,
+                c.post_logout_redirect_uris
             ])?;
             Ok(())
         })
