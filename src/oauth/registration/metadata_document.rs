@@ -5,7 +5,9 @@
 //! client that nobody here registered or vouches for.
 //!
 //! This file holds the rules: which client_ids are such URLs (draft §3) and
-//! which documents are acceptable (§4, §4.1).
+//! which documents are acceptable (§4, §4.1). [`MetadataDocumentFetcher`]
+//! gets documents off the network and caches them; [`AllowEntry`] is the
+//! operator's exception to its address rules.
 //!
 //! # Threat model
 //!
@@ -63,6 +65,13 @@
 //! forbids it in production); `--metadata-document-ca FILE`, PEM roots
 //! trusted besides the Mozilla roots compiled in. The scopes such clients
 //! may hold are the [`RegistrationPolicy`] passed to each call.
+
+mod address;
+mod cache;
+mod fetch;
+
+pub use address::AllowEntry;
+pub use fetch::{FetchPolicy, MetadataDocumentFetcher};
 
 use super::{register, ClientMetadata, RegistrationPolicy};
 use crate::oauth::{ErrorCode, OAuthError};
