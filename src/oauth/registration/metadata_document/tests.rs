@@ -73,6 +73,11 @@ fn client_identifier_urls_follow_draft_section_3() {
     }
     let long = format!("https://app.example/{}", "a".repeat(MAX_URL_LENGTH));
     assert!(!is_metadata_document_id(&long));
+    // The parser would resolve them away: named as written instead.
+    for id in ["https://app.example/a/../c", "https://app.example/a/%2e/c"] {
+        let why = client_id_url(id).unwrap_err();
+        assert_eq!(why, "it must not contain . or .. path segments", "{id}");
+    }
 }
 
 #[test]
