@@ -59,6 +59,15 @@ impl Default for FetchPolicy {
     }
 }
 
+/// What each fetch needs of the policy, copied into its task.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    timeout: Duration,
+    max_bytes: usize,
+    min_cache: Duration,
+    max_cache: Duration,
+}
+
 /// An answer that passed the transport checks, not yet the document rules.
 #[derive(Clone)]
 struct Fetched {
@@ -74,7 +83,7 @@ type Flight = Shared<BoxFuture<'static, Result<Fetched, OAuthError>>>;
 pub struct MetadataDocumentFetcher {
     http: reqwest::Client,
     allow: Arc<AllowList>,
-    policy: FetchPolicy,
+    limits: Limits,
     cache: Mutex<Cache>,
     /// Fetches under way by URL: concurrent requests for one client share
     /// one fetch.
@@ -118,7 +127,12 @@ impl MetadataDocumentFetcher {
             cache: Mutex::new(Cache::new(policy.cache_capacity)),
             flights: Arc::default(),
             fetches: Arc::new(Semaphore::new(policy.max_concurrent_fetches)),
-            policy,
+            limits: Limits {
+                timeout: policy.timeout,
+                max_bytes: policy.max_bytes,
+                min_cache: policy.min_cache,
+                max_cache: policy.max_cache,
+            },
         })
     }
 
@@ -171,15 +185,15 @@ impl MetadataDocumentFetcher {
                 "too many client metadata documents are being fetched; try again",
             )
         })?;
-        let (http, policy, all) = (self.http.clone(), self.policy.clone(), self.flights.clone());
+        let (http, limits, all) = (self.http.clone(), self.limits, self.flights.clone());
         let task_key = key.clone();
         let task = tokio::spawn(async move {
-            let fetched = tokio::time::timeout(policy.timeout, fetch(&http, &url, &policy))
+            let fetched = tokio::time::timeout(limits.timeout, fetch(&http, &url, limits))
                 .await
                 .unwrap_or_else(|_| {
                     Err(format!(
                         "it did not answer within {} s",
-                        policy.timeout.as_secs_f32()
+                        limits.timeout.as_secs_f32()
                     ))
                 })
                 .map_err(|why| unfetchable(url.as_str(), why));
@@ -200,7 +214,7 @@ impl MetadataDocumentFetcher {
 }
 
 /// One GET of a document, with the transport rules of draft §4, §5, §8.7.
-async fn fetch(http: &reqwest::Client, url: &Url, policy: &FetchPolicy) -> Result<Fetched, String> {
+async fn fetch(http: &reqwest::Client, url: &Url, limits: Limits) -> Result<Fetched, String> {
     let mut response = http
         .get(url.clone())
         .header(ACCEPT, "application/json")
@@ -230,19 +244,19 @@ async fn fetch(http: &reqwest::Client, url: &Url, policy: &FetchPolicy) -> Resul
         Some(m) => return Err(format!("its content type is {m}, not application/json")),
         None => return Err("it has no content type; it must be application/json".to_owned()),
     }
-    let too_large = || format!("it is larger than {}", size(policy.max_bytes));
+    let too_large = || format!("it is larger than {}", size(limits.max_bytes));
     if response
         .content_length()
-        .is_some_and(|n| n > policy.max_bytes as u64)
+        .is_some_and(|n| n > limits.max_bytes as u64)
     {
         return Err(too_large());
     }
-    let lifetime = cache::lifetime(response.headers(), policy.min_cache, policy.max_cache);
+    let lifetime = cache::lifetime(response.headers(), limits.min_cache, limits.max_cache);
     // Counted as it arrives: neither Content-Length nor its absence is
     // trusted, and reading stops at the limit.
     let mut body = BytesMut::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e))? {
-        if body.len() + chunk.len() > policy.max_bytes {
+        if body.len() + chunk.len() > limits.max_bytes {
             return Err(too_large());
         }
         body.extend_from_slice(&chunk);
