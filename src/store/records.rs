@@ -32,6 +32,13 @@ pub enum Registrant {
     Operator,
     /// A signed-in user, on the client page; only they may delete it.
     User(i64),
+    /// Nobody here: the client described itself in the Client ID Metadata
+    /// Document at its client_id URL (draft-ietf-oauth-client-id-metadata-
+    /// document §3, §4); whoever controls that URL speaks for it. Such a
+    /// client is not stored yet: its `owner()` is `None` like the
+    /// operator's, so [`Registrant::from_owner`] would read a stored one
+    /// back as `Operator`; storing them needs a column of its own first.
+    MetadataDocument,
 }
 
 impl Registrant {
@@ -42,7 +49,7 @@ impl Registrant {
     /// The owning user, as stored (`owner_id`).
     pub fn owner(self) -> Option<i64> {
         match self {
-            Registrant::Operator => None,
+            Registrant::Operator | Registrant::MetadataDocument => None,
             Registrant::User(id) => Some(id),
         }
     }

@@ -2,6 +2,7 @@
 //! client management page (and, later, dynamic registration): what the
 //! metadata may say, and what may be shown of a registered client.
 
+pub mod metadata_document;
 pub mod redirect_uri;
 
 use super::scope::is_scope_token;
