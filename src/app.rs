@@ -44,7 +44,7 @@ impl App {
             }
         }
         let settings = Settings {
-            issuer: config.issuer.clone(),
+            issuer: config.issuer().to_owned(),
             access_token_ttl: config.access_token_ttl,
             refresh_token_ttl: config.refresh_token_ttl,
             code_ttl: config.code_ttl,

@@ -1,147 +1,17 @@
-//! Configuration: flags > `PORTCULLIS_*` environment > TOML file > defaults,
-//! merged and validated once at start. The rest of the server receives a
-//! typed [`Config`] and never reads the environment.
+//! Configuration: every setting declared once, in [`Config`], as a clap
+//! argument with its flag, its `PORTCULLIS_*` environment variable and its
+//! default. The TOML file (`--config`) is read first and its values become
+//! the arguments' defaults, so clap itself applies flags > environment >
+//! file > built-in defaults. Validated once at start; the rest of the
+//! server receives the typed [`Config`] and never reads the environment.
 
 use crate::oauth::registration::redirect_uri::is_loopback;
 use anyhow::{bail, Context};
-use clap::Args;
-use serde::Deserialize;
+use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser};
+use std::ffi::OsString;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use url::Url;
-
-pub const DEFAULT_ADDR: &str = "127.0.0.1:9000";
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://portcullis.db";
-
-/// Settings every command shares (they name the database).
-#[derive(Args, Debug, Clone, Default)]
-pub struct CommonArgs {
-    /// A TOML file with any of the settings below (flags and env win).
-    #[arg(long, global = true, env = "PORTCULLIS_CONFIG")]
-    pub config: Option<std::path::PathBuf>,
-    /// sqlite://FILE (default sqlite://portcullis.db) or postgres://…
-    #[arg(long, global = true, env = "PORTCULLIS_DATABASE_URL")]
-    pub database_url: Option<String>,
-    /// Machine-readable JSON on stdout.
-    #[arg(long, global = true)]
-    pub json: bool,
-}
-
-/// Settings of `serve`.
-#[derive(Args, Debug, Clone, Default)]
-pub struct ServeArgs {
-    /// Address to listen on [default: 127.0.0.1:9000]
-    #[arg(long, env = "PORTCULLIS_ADDR")]
-    pub addr: Option<SocketAddr>,
-    /// Issuer URL [default: http:// + addr]
-    #[arg(long, env = "PORTCULLIS_ISSUER")]
-    pub issuer: Option<String>,
-    /// Allow an http:// issuer on a non-loopback address (development only).
-    #[arg(long, env = "PORTCULLIS_INSECURE_HTTP")]
-    pub insecure_http: bool,
-    /// Create the demo user, client and restaurants (idempotent).
-    #[arg(long, env = "PORTCULLIS_DEMO")]
-    pub demo: bool,
-    /// Access token lifetime in seconds [default: 3600]
-    #[arg(long, env = "PORTCULLIS_ACCESS_TOKEN_TTL")]
-    pub access_token_ttl: Option<i64>,
-    /// Refresh token lifetime in seconds [default: 2592000, 30 days]
-    #[arg(long, env = "PORTCULLIS_REFRESH_TOKEN_TTL")]
-    pub refresh_token_ttl: Option<i64>,
-    /// Authorization code lifetime in seconds [default: 60]
-    #[arg(long, env = "PORTCULLIS_CODE_TTL")]
-    pub code_ttl: Option<i64>,
-    /// Browser session lifetime in seconds [default: 28800, 8 hours]
-    #[arg(long, env = "PORTCULLIS_SESSION_TTL")]
-    pub session_ttl: Option<i64>,
-    /// Database connections per node [default: 8]
-    #[arg(long, env = "PORTCULLIS_DB_MAX_CONNECTIONS")]
-    pub db_max_connections: Option<u32>,
-    /// Seconds between purges of expired rows [default: 600]
-    #[arg(long, env = "PORTCULLIS_PURGE_INTERVAL")]
-    pub purge_interval: Option<u64>,
-    /// Failed logins or client authentications allowed per username, client
-    /// or address within a window; 0 turns the limits off [default: 10]
-    #[arg(long, env = "PORTCULLIS_RATE_LIMIT_FAILURES")]
-    pub rate_limit_failures: Option<u32>,
-    /// Failed attempts allowed per client address within a window
-    /// [default: 100]
-    #[arg(long, env = "PORTCULLIS_RATE_LIMIT_ADDRESS_FAILURES")]
-    pub rate_limit_address_failures: Option<u32>,
-    /// The window of the limits above, in seconds [default: 300]
-    #[arg(long, env = "PORTCULLIS_RATE_LIMIT_WINDOW")]
-    pub rate_limit_window: Option<i64>,
-    /// Take the client address from the last X-Forwarded-For entry (only
-    /// behind a reverse proxy that sets it).
-    #[arg(long, env = "PORTCULLIS_TRUST_FORWARDED_FOR")]
-    pub trust_forwarded_for: bool,
-    /// Seconds a client has to send its request headers [default: 10]
-    #[arg(long, env = "PORTCULLIS_HEADER_TIMEOUT")]
-    pub header_timeout: Option<u64>,
-    /// Seconds a request may take, body included [default: 30]
-    #[arg(long, env = "PORTCULLIS_REQUEST_TIMEOUT")]
-    pub request_timeout: Option<u64>,
-    /// Scopes that clients the operator did not register may obtain
-    /// without a user (client_credentials), space- or comma-separated
-    /// [default: none]
-    #[arg(
-        long,
-        env = "PORTCULLIS_SELF_REGISTERED_CLIENT_CREDENTIALS_SCOPES",
-        value_delimiter = ','
-    )]
-    pub self_registered_client_credentials_scopes: Option<Vec<String>>,
-}
-
-/// The TOML file: the same names as the flags, with underscores.
-#[derive(Deserialize, Debug, Default)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    addr: Option<SocketAddr>,
-    issuer: Option<String>,
-    database_url: Option<String>,
-    insecure_http: Option<bool>,
-    demo: Option<bool>,
-    access_token_ttl: Option<i64>,
-    refresh_token_ttl: Option<i64>,
-    code_ttl: Option<i64>,
-    session_ttl: Option<i64>,
-    db_max_connections: Option<u32>,
-    purge_interval: Option<u64>,
-    scopes_supported: Option<Vec<String>>,
-    rate_limit_failures: Option<u32>,
-    rate_limit_address_failures: Option<u32>,
-    rate_limit_window: Option<i64>,
-    trust_forwarded_for: Option<bool>,
-    header_timeout: Option<u64>,
-    request_timeout: Option<u64>,
-    self_registered_client_credentials_scopes: Option<Vec<String>>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub addr: SocketAddr,
-    /// Without a trailing slash.
-    pub issuer: String,
-    pub database_url: String,
-    pub insecure_http: bool,
-    pub demo: bool,
-    pub access_token_ttl: i64,
-    pub refresh_token_ttl: i64,
-    pub code_ttl: i64,
-    pub session_ttl: i64,
-    pub db_max_connections: u32,
-    pub purge_interval: u64,
-    /// Advertised in the metadata (RFC 8414 `scopes_supported`).
-    pub scopes_supported: Vec<String>,
-    pub rate_limit_failures: u32,
-    pub rate_limit_address_failures: u32,
-    pub rate_limit_window: i64,
-    pub trust_forwarded_for: bool,
-    pub header_timeout: u64,
-    pub request_timeout: u64,
-    /// See [`crate::oauth::Settings`].
-    pub self_registered_client_credentials_scopes: Vec<String>,
-}
 
 /// The scopes the demo client and the example resource API use.
 pub const DEFAULT_SCOPES: [&str; 5] = [
@@ -152,157 +22,209 @@ pub const DEFAULT_SCOPES: [&str; 5] = [
     "restaurants:write",
 ];
 
+/// Every setting. In the TOML file the keys are these names
+/// (`access_token_ttl = 600`); an unknown key is an error.
+#[derive(Args, Debug, Clone)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_ADDR",
+        default_value = "127.0.0.1:9000"
+    )]
+    pub addr: SocketAddr,
+    /// Issuer URL [default: http:// + addr]. Normalised by validation: lower
+    /// case scheme and host, no trailing slash.
+    #[arg(long, global = true, env = "PORTCULLIS_ISSUER")]
+    issuer: Option<String>,
+    /// sqlite://FILE or postgres://…
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_DATABASE_URL",
+        default_value = "sqlite://portcullis.db"
+    )]
+    pub database_url: String,
+    /// Allow an http:// issuer on a non-loopback host, and plain http
+    /// redirect URIs on any host (development only).
+    #[arg(long, global = true, env = "PORTCULLIS_INSECURE_HTTP", action = ArgAction::SetTrue)]
+    pub insecure_http: bool,
+    /// Create the demo users, clients and restaurants (idempotent).
+    #[arg(long, global = true, env = "PORTCULLIS_DEMO", action = ArgAction::SetTrue)]
+    pub demo: bool,
+    /// Access token lifetime in seconds.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_ACCESS_TOKEN_TTL",
+        default_value_t = 3600
+    )]
+    pub access_token_ttl: i64,
+    /// Refresh token lifetime in seconds (30 days).
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_REFRESH_TOKEN_TTL",
+        default_value_t = 2_592_000
+    )]
+    pub refresh_token_ttl: i64,
+    /// Authorization code lifetime in seconds.
+    #[arg(long, global = true, env = "PORTCULLIS_CODE_TTL", default_value_t = 60)]
+    pub code_ttl: i64,
+    /// Browser session lifetime in seconds (8 hours).
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_SESSION_TTL",
+        default_value_t = 28_800
+    )]
+    pub session_ttl: i64,
+    /// Database connections per node.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_DB_MAX_CONNECTIONS",
+        default_value_t = 8
+    )]
+    pub db_max_connections: u32,
+    /// Seconds between purges of expired rows.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_PURGE_INTERVAL",
+        default_value_t = 600
+    )]
+    pub purge_interval: u64,
+    /// Scopes advertised in the metadata; clients may register only these.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_SCOPES_SUPPORTED",
+        value_delimiter = ',',
+        default_values_t = DEFAULT_SCOPES.map(String::from)
+    )]
+    pub scopes_supported: Vec<String>,
+    /// Failed logins or client authentications allowed per username, client
+    /// or (client, address) within a window; 0 turns the limits off.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_RATE_LIMIT_FAILURES",
+        default_value_t = 10
+    )]
+    pub rate_limit_failures: u32,
+    /// Failed attempts allowed per client address within a window.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_RATE_LIMIT_ADDRESS_FAILURES",
+        default_value_t = 100
+    )]
+    pub rate_limit_address_failures: u32,
+    /// The window of the limits above, in seconds.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_RATE_LIMIT_WINDOW",
+        default_value_t = 300
+    )]
+    pub rate_limit_window: i64,
+    /// Take the client address from the last X-Forwarded-For entry (only
+    /// behind a reverse proxy that sets it).
+    #[arg(long, global = true, env = "PORTCULLIS_TRUST_FORWARDED_FOR", action = ArgAction::SetTrue)]
+    pub trust_forwarded_for: bool,
+    /// Seconds a client has to send its request headers.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_HEADER_TIMEOUT",
+        default_value_t = 10
+    )]
+    pub header_timeout: u64,
+    /// Seconds a request may take, body included.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_REQUEST_TIMEOUT",
+        default_value_t = 30
+    )]
+    pub request_timeout: u64,
+    /// Scopes that clients the operator did not register may obtain
+    /// without a user (client_credentials), comma-separated.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_SELF_REGISTERED_CLIENT_CREDENTIALS_SCOPES",
+        value_delimiter = ','
+    )]
+    pub self_registered_client_credentials_scopes: Vec<String>,
+}
+
+/// Only the settings, for [`Config::new`].
+#[derive(Parser)]
+struct SettingsOnly {
+    #[command(flatten)]
+    config: Config,
+}
+
 impl Config {
-    /// Defaults for a server on `addr` with the given database.
+    /// The defaults, for a server on `addr` with the given database (tests
+    /// and tools): no file, and no environment either.
     pub fn new(addr: SocketAddr, database_url: &str) -> Self {
-        Config {
-            addr,
-            issuer: format!("http://{addr}"),
-            database_url: database_url.to_owned(),
-            insecure_http: false,
-            demo: false,
-            access_token_ttl: 3600,
-            refresh_token_ttl: 30 * 24 * 3600,
-            code_ttl: 60,
-            session_ttl: 8 * 3600,
-            db_max_connections: 8,
-            purge_interval: 600,
-            scopes_supported: DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect(),
-            rate_limit_failures: 10,
-            rate_limit_address_failures: 100,
-            rate_limit_window: 300,
-            trust_forwarded_for: false,
-            header_timeout: 10,
-            request_timeout: 30,
-            self_registered_client_credentials_scopes: Vec::new(),
-        }
+        let command = SettingsOnly::command().mut_args(|arg| arg.env(None));
+        let addr = addr.to_string();
+        let matches = command.get_matches_from([
+            "portcullis",
+            "--addr",
+            &addr,
+            "--database-url",
+            database_url,
+        ]);
+        SettingsOnly::from_arg_matches(&matches)
+            .map(|only| only.config)
+            .unwrap_or_else(|error| error.exit())
     }
 
-    /// Merges flags and environment (already in `common` and `serve`, by
-    /// clap) over the TOML file over the defaults, and validates the result.
-    pub fn resolve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<Self> {
-        let file = match &common.config {
-            Some(path) => read_file(path)?,
-            None => FileConfig::default(),
-        };
-        let addr = serve.addr.or(file.addr).unwrap_or_else(|| {
-            DEFAULT_ADDR
-                .parse()
-                .expect("the default address is a valid socket address")
-        });
-        let database_url = common
-            .database_url
-            .clone()
-            .or(file.database_url)
-            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
-        let defaults = Config::new(addr, &database_url);
-        let config = Config {
-            issuer: serve
-                .issuer
-                .clone()
-                .or(file.issuer)
-                .unwrap_or(defaults.issuer),
-            insecure_http: serve.insecure_http || file.insecure_http.unwrap_or(false),
-            demo: serve.demo || file.demo.unwrap_or(false),
-            access_token_ttl: serve
-                .access_token_ttl
-                .or(file.access_token_ttl)
-                .unwrap_or(defaults.access_token_ttl),
-            refresh_token_ttl: serve
-                .refresh_token_ttl
-                .or(file.refresh_token_ttl)
-                .unwrap_or(defaults.refresh_token_ttl),
-            code_ttl: serve
-                .code_ttl
-                .or(file.code_ttl)
-                .unwrap_or(defaults.code_ttl),
-            session_ttl: serve
-                .session_ttl
-                .or(file.session_ttl)
-                .unwrap_or(defaults.session_ttl),
-            db_max_connections: serve
-                .db_max_connections
-                .or(file.db_max_connections)
-                .unwrap_or(defaults.db_max_connections),
-            purge_interval: serve
-                .purge_interval
-                .or(file.purge_interval)
-                .unwrap_or(defaults.purge_interval),
-            scopes_supported: file
-                .scopes_supported
-                .unwrap_or(defaults.scopes_supported.clone()),
-            rate_limit_failures: serve
-                .rate_limit_failures
-                .or(file.rate_limit_failures)
-                .unwrap_or(defaults.rate_limit_failures),
-            rate_limit_address_failures: serve
-                .rate_limit_address_failures
-                .or(file.rate_limit_address_failures)
-                .unwrap_or(defaults.rate_limit_address_failures),
-            rate_limit_window: serve
-                .rate_limit_window
-                .or(file.rate_limit_window)
-                .unwrap_or(defaults.rate_limit_window),
-            trust_forwarded_for: serve.trust_forwarded_for
-                || file.trust_forwarded_for.unwrap_or(false),
-            header_timeout: serve
-                .header_timeout
-                .or(file.header_timeout)
-                .unwrap_or(defaults.header_timeout),
-            request_timeout: serve
-                .request_timeout
-                .or(file.request_timeout)
-                .unwrap_or(defaults.request_timeout),
-            self_registered_client_credentials_scopes: serve
-                .self_registered_client_credentials_scopes
-                .clone()
-                .or(file.self_registered_client_credentials_scopes)
-                .map(|scopes| {
-                    scopes
-                        .iter()
-                        .flat_map(|s| s.split_whitespace())
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default(),
-            ..defaults
-        };
-        config.validated()
+    /// The issuer identifier (RFC 8414 §2), once validated.
+    pub fn issuer(&self) -> &str {
+        self.issuer.as_deref().unwrap_or_default()
+    }
+
+    pub fn set_issuer(&mut self, issuer: impl Into<String>) {
+        self.issuer = Some(issuer.into());
     }
 
     /// Checks the settings and normalises the issuer; every start goes
     /// through here.
     pub fn validated(mut self) -> anyhow::Result<Self> {
-        let issuer = Url::parse(&self.issuer)
-            .with_context(|| format!("the issuer {:?} is not a URL", self.issuer))?;
+        let raw = self
+            .issuer
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.addr));
+        let issuer =
+            Url::parse(&raw).with_context(|| format!("the issuer {raw:?} is not a URL"))?;
         if issuer.cannot_be_a_base() || issuer.host().is_none() {
-            bail!(
-                "the issuer {:?} must be an absolute URL with a host",
-                self.issuer
-            );
+            bail!("the issuer {raw:?} must be an absolute URL with a host");
         }
         // RFC 8414 §2: https, no query, no fragment.
         if issuer.query().is_some() || issuer.fragment().is_some() {
-            bail!(
-                "the issuer {:?} must not have a query or fragment",
-                self.issuer
-            );
+            bail!("the issuer {raw:?} must not have a query or fragment");
         }
         match issuer.scheme() {
             "https" => {}
             "http" if self.insecure_http || is_loopback(&issuer) => {}
             "http" => bail!(
-                "refusing to start: the issuer {} uses http:// on a non-loopback host, so \
+                "refusing to start: the issuer {raw} uses http:// on a non-loopback host, so \
                  tokens and passwords would cross the network in clear. Serve it over https \
-                 (--issuer https://…) or, for development only, pass --insecure-http.",
-                self.issuer
+                 (--issuer https://…) or, for development only, pass --insecure-http."
             ),
             other => bail!("the issuer must be an https:// URL, not {other}://"),
         }
         // Once, here: the URL's own spelling, with the scheme and host in
         // lower case (`HTTPS://Auth.Example` is https://auth.example, whose
         // cookies must be Secure), without a trailing slash.
-        self.issuer = issuer.as_str().trim_end_matches('/').to_owned();
+        self.issuer = Some(issuer.as_str().trim_end_matches('/').to_owned());
         for (name, value) in [
             ("access_token_ttl", self.access_token_ttl),
             ("refresh_token_ttl", self.refresh_token_ttl),
@@ -328,13 +250,24 @@ impl Config {
                 self.database_url
             );
         }
+        // Space-separated lists in a flag or the file mean the same.
+        for list in [
+            &mut self.scopes_supported,
+            &mut self.self_registered_client_credentials_scopes,
+        ] {
+            *list = list
+                .iter()
+                .flat_map(|scopes| scopes.split_whitespace())
+                .map(str::to_owned)
+                .collect();
+        }
         Ok(self)
     }
 
     /// Cookies get the Secure flag when the issuer is https (normalised to
     /// lower case by [`Config::validated`]).
     pub fn secure_cookies(&self) -> bool {
-        self.issuer.starts_with("https://")
+        self.issuer().starts_with("https://")
     }
 
     /// The rules for registering clients on this server.
@@ -346,23 +279,68 @@ impl Config {
     }
 }
 
-/// The database URL for commands other than `serve`.
-pub fn database_url(common: &CommonArgs) -> anyhow::Result<String> {
-    let file = match &common.config {
-        Some(path) => read_file(path)?,
-        None => FileConfig::default(),
-    };
-    Ok(common
-        .database_url
-        .clone()
-        .or(file.database_url)
-        .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()))
+/// Parses the command line for `C` after reading the TOML file named by
+/// `--config` (or `PORTCULLIS_CONFIG`) into the defaults of [`Config`]'s
+/// arguments. The file's keys are the arguments' names; values are parsed
+/// by the same parsers as flags.
+pub fn parse_command_line<C: Parser>(args: Vec<OsString>) -> anyhow::Result<C> {
+    let mut command = C::command();
+    if let Some(path) = config_file(&args) {
+        for (key, value) in read_file(&path)? {
+            let known = command
+                .get_arguments()
+                .any(|arg| arg.get_id() == key.as_str());
+            if !known || key == "config" {
+                bail!(
+                    "invalid config file {}: unknown key {key:?}",
+                    path.display()
+                );
+            }
+            let values = toml_values(&value).with_context(|| {
+                format!("invalid config file {}: the value of {key}", path.display())
+            })?;
+            command = command.mut_arg(key.as_str(), |arg| arg.default_values(values));
+        }
+    }
+    let matches = command.try_get_matches_from(args)?;
+    Ok(C::from_arg_matches(&matches)?)
 }
 
-fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+/// `--config FILE`, `--config=FILE` or `PORTCULLIS_CONFIG`.
+fn config_file(args: &[OsString]) -> Option<PathBuf> {
+    let mut args = args.iter().filter_map(|a| a.to_str());
+    while let Some(arg) = args.next() {
+        if arg == "--config" {
+            return args.next().map(PathBuf::from);
+        }
+        if let Some(path) = arg.strip_prefix("--config=") {
+            return Some(PathBuf::from(path));
+        }
+    }
+    std::env::var_os("PORTCULLIS_CONFIG").map(PathBuf::from)
+}
+
+fn read_file(path: &Path) -> anyhow::Result<toml::Table> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the config file {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+}
+
+/// A TOML value as the command line would spell it.
+fn toml_values(value: &toml::Value) -> anyhow::Result<Vec<String>> {
+    Ok(match value {
+        toml::Value::String(text) => vec![text.clone()],
+        toml::Value::Integer(number) => vec![number.to_string()],
+        toml::Value::Boolean(flag) => vec![flag.to_string()],
+        toml::Value::Array(items) => items
+            .iter()
+            .map(|item| match item {
+                toml::Value::String(text) => Ok(text.clone()),
+                other => bail!("expected a list of strings, found {other}"),
+            })
+            .collect::<anyhow::Result<_>>()?,
+        other => bail!("unsupported value {other}"),
+    })
 }
 
 #[cfg(test)]
@@ -370,10 +348,9 @@ mod tests {
     use super::*;
 
     fn config(issuer: &str) -> Config {
-        Config {
-            issuer: issuer.into(),
-            ..Config::new("127.0.0.1:9000".parse().unwrap(), DEFAULT_DATABASE_URL)
-        }
+        let mut config = Config::new("127.0.0.1:9000".parse().unwrap(), "sqlite://p.db");
+        config.set_issuer(issuer);
+        config
     }
 
     #[test]
@@ -398,50 +375,70 @@ mod tests {
     #[test]
     fn an_uppercase_https_issuer_is_https() {
         let c = config("HTTPS://Auth.Example.COM/").validated().unwrap();
-        assert_eq!(c.issuer, "https://auth.example.com");
+        assert_eq!(c.issuer(), "https://auth.example.com");
         assert!(c.secure_cookies());
     }
 
     #[test]
     fn issuer_loses_its_trailing_slash() {
         let c = config("https://auth.example.com/").validated().unwrap();
-        assert_eq!(c.issuer, "https://auth.example.com");
+        assert_eq!(c.issuer(), "https://auth.example.com");
+    }
+
+    #[test]
+    fn the_default_issuer_is_http_and_the_address() {
+        let c = Config::new("127.0.0.1:7000".parse().unwrap(), "sqlite://p.db");
+        assert_eq!(c.validated().unwrap().issuer(), "http://127.0.0.1:7000");
+    }
+
+    /// A command with only the settings, as the real one flattens them.
+    #[derive(Parser, Debug)]
+    struct Cli {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        settings: Config,
+    }
+
+    fn file(text: &str) -> (tempfile::TempDir, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(&path, text).unwrap();
+        let path = path.display().to_string();
+        (dir, path)
+    }
+
+    fn parse(args: &[&str]) -> anyhow::Result<Config> {
+        let args = std::iter::once("portcullis").chain(args.iter().copied());
+        let cli: Cli = parse_command_line(args.map(OsString::from).collect())?;
+        cli.settings.validated()
     }
 
     #[test]
     fn flags_win_over_the_file_which_wins_over_defaults() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.toml");
-        std::fs::write(
-            &path,
-            "addr = \"127.0.0.1:7000\"\ncode_ttl = 30\naccess_token_ttl = 10\n",
-        )
-        .unwrap();
-        let common = CommonArgs {
-            config: Some(path),
-            ..Default::default()
-        };
-        let serve = ServeArgs {
-            access_token_ttl: Some(20),
-            ..Default::default()
-        };
-        let c = Config::resolve(&common, &serve).unwrap();
+        let (_dir, path) = file(
+            "addr = \"127.0.0.1:7000\"\ncode_ttl = 30\naccess_token_ttl = 10\n\
+             scopes_supported = [\"a\", \"b c\"]\ntrust_forwarded_for = true\n",
+        );
+        let c = parse(&["--config", &path, "--access-token-ttl", "20"]).unwrap();
         assert_eq!(c.addr.port(), 7000);
         assert_eq!(c.code_ttl, 30);
         assert_eq!(c.access_token_ttl, 20);
         assert_eq!(c.refresh_token_ttl, 30 * 24 * 3600);
-        assert_eq!(c.issuer, "http://127.0.0.1:7000");
+        assert_eq!(c.scopes_supported, ["a", "b", "c"]);
+        assert!(c.trust_forwarded_for);
+        assert_eq!(c.issuer(), "http://127.0.0.1:7000");
     }
 
     #[test]
-    fn unknown_keys_in_the_file_are_an_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.toml");
-        std::fs::write(&path, "adr = \"127.0.0.1:7000\"\n").unwrap();
-        let common = CommonArgs {
-            config: Some(path),
-            ..Default::default()
-        };
-        assert!(Config::resolve(&common, &ServeArgs::default()).is_err());
+    fn unknown_keys_and_bad_values_in_the_file_are_errors() {
+        for text in [
+            "adr = \"127.0.0.1:7000\"\n",
+            "code_ttl = \"soon\"\n",
+            "config = \"x\"\n",
+        ] {
+            let (_dir, path) = file(text);
+            assert!(parse(&["--config", &path]).is_err(), "{text}");
+        }
     }
 }

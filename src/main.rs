@@ -1,6 +1,3 @@
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
-    let cli = portcullis::cli::Cli::parse();
-    portcullis::cli::run(cli)
+    portcullis::cli::main()
 }

@@ -43,7 +43,7 @@ pub struct Shared {
 impl AppState {
     pub async fn new(provider: Provider, config: Config) -> anyhow::Result<Self> {
         let templates = pages::Templates::load()?;
-        let csrf = pages::Csrf::load(provider.store.as_ref(), &config.issuer).await?;
+        let csrf = pages::Csrf::load(provider.store.as_ref(), config.issuer()).await?;
         Ok(AppState(Arc::new(Shared {
             provider,
             config,

@@ -495,7 +495,7 @@ async fn cookies_are_httponly_and_samesite_lax(backend: Backend) {
 // is https all the same.
 async fn cookies_are_secure_when_the_issuer_is_https(backend: Backend) {
     for issuer in ["https://auth.example", "HTTPS://Auth.Example"] {
-        let server = TestServer::start_with(backend.clone(), |c| c.issuer = issuer.into()).await;
+        let server = TestServer::start_with(backend.clone(), |c| c.set_issuer(issuer)).await;
         let login = Browser::new(&server)
             .page(&authorize_path(&code_request("profile", "s")))
             .await;

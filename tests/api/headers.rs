@@ -33,7 +33,7 @@ async fn hsts_is_sent_only_for_an_https_issuer(backend: Backend) {
         .get("strict-transport-security")
         .is_none());
     let https_server =
-        TestServer::start_with(backend, |c| c.issuer = "https://auth.example.com".into()).await;
+        TestServer::start_with(backend, |c| c.set_issuer("https://auth.example.com")).await;
     let response = https_server
         .http
         .get(https_server.url("/healthz"))

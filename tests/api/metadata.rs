@@ -54,7 +54,7 @@ async fn metadata_lists_endpoints_and_capabilities(backend: Backend) {
 
 async fn issuer_setting_drives_every_url(backend: Backend) {
     let server =
-        TestServer::start_with(backend, |c| c.issuer = "https://auth.example.com/".into()).await;
+        TestServer::start_with(backend, |c| c.set_issuer("https://auth.example.com/")).await;
     let m: Value = server
         .http
         .get(server.url("/.well-known/oauth-authorization-server"))

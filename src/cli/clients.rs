@@ -1,0 +1,125 @@
+//! `portcullis client …`: the operator registers clients (RFC 7591 rules,
+//! with the server's settings).
+
+use super::Invocation;
+use crate::oauth::registration::{self, ClientInformation, ClientMetadata};
+use crate::oauth::vocabulary;
+use crate::store::Registrant;
+use clap::Subcommand;
+use serde_json::json;
+
+#[derive(Subcommand, Debug)]
+pub enum ClientCommand {
+    /// Register a client; prints its client_id and, once, its secret.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// Grant types, space- or comma-separated
+        /// [default: authorization_code]
+        #[arg(long = "grant-types", value_delimiter = ',')]
+        grant_types: Vec<String>,
+        /// A redirect URI (repeat for several).
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// The scopes the client may ask for, space-separated.
+        #[arg(long, default_value = "")]
+        scope: String,
+        /// client_secret_basic, client_secret_post or none (public client).
+        #[arg(long = "auth-method", default_value = "client_secret_basic")]
+        auth_method: String,
+        #[arg(long = "client-uri")]
+        client_uri: Option<String>,
+        /// A resource server: may introspect every token, not only its own.
+        #[arg(long = "resource-server")]
+        resource_server: bool,
+    },
+    /// List clients.
+    List,
+    /// Delete a client with all its tokens.
+    Remove { client_id: String },
+}
+
+pub(super) async fn run(context: &Invocation, command: ClientCommand) -> anyhow::Result<()> {
+    match command {
+        ClientCommand::Add {
+            name,
+            grant_types,
+            redirect_uris,
+            scope,
+            auth_method,
+            client_uri,
+            resource_server,
+        } => {
+            let metadata = ClientMetadata {
+                client_name: name,
+                client_uri,
+                grant_types: grant_types
+                    .iter()
+                    .flat_map(|g| g.split_whitespace())
+                    .map(str::to_owned)
+                    .collect(),
+                redirect_uris,
+                scope,
+                token_endpoint_auth_method: Some(auth_method),
+                ..ClientMetadata::default()
+            };
+            let mut registered = registration::register(
+                metadata,
+                Registrant::Operator,
+                &context.config.registration_policy(),
+            )
+            .map_err(|e| anyhow::anyhow!("{}", e.description))?;
+            registered.client.resource_server = resource_server;
+            context
+                .store()
+                .await?
+                .create_client(&registered.client)
+                .await?;
+            let client = &registered.client;
+            let mut value = json!(ClientInformation::from(client));
+            value["resource_server"] = json!(client.resource_server);
+            value["client_secret"] = json!(registered.client_secret);
+            context.print(value, || {
+                let mut text = format!("client_id: {}", client.client_id);
+                if let Some(secret) = &registered.client_secret {
+                    text.push_str(&format!(
+                        "\nclient_secret: {secret}\n(shown once: it is stored only as a hash)"
+                    ));
+                }
+                text
+            });
+        }
+        ClientCommand::List => {
+            let clients = context.store().await?.list_clients(None).await?;
+            let listed: Vec<ClientInformation> =
+                clients.iter().map(ClientInformation::from).collect();
+            context.print(json!(listed), || {
+                clients
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{}\t{}\t{}\t{}",
+                            c.client_id,
+                            c.client_name,
+                            vocabulary::join_words(&c.grant_types).replace(' ', ","),
+                            c.scope
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        ClientCommand::Remove { client_id } => {
+            let removed = context
+                .store()
+                .await?
+                .delete_client(&client_id, None)
+                .await?;
+            anyhow::ensure!(removed, "no client {client_id:?}");
+            context.print(json!({ "removed": client_id }), || {
+                format!("removed client {client_id}")
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,182 @@
+//! The command line (clap): `serve`, `migrate`, `user`, `client`, `token`.
+//! Every setting of [`Config`] is a global flag, so any command reads the
+//! same database and rules as the server would.
+
+mod clients;
+mod users;
+
+use crate::config::Config;
+use crate::store::{self, SharedStore};
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "portcullis",
+    version,
+    about = "An OAuth 2.0 and OpenID Connect authorization server"
+)]
+pub struct Cli {
+    /// A TOML file with any of the settings below (flags and environment
+    /// win); its keys are the flags' names with underscores.
+    #[arg(long, global = true, env = "PORTCULLIS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(flatten)]
+    pub settings: Config,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server.
+    Serve,
+    /// Create or update the database schema, then exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(users::UserCommand),
+    /// Manage OAuth clients.
+    #[command(subcommand)]
+    Client(clients::ClientCommand),
+    /// Token maintenance.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Delete expired tokens, codes and sessions.
+    Purge,
+}
+
+/// Parses the process's arguments (after the config file) and runs them.
+pub fn main() -> ExitCode {
+    let cli = match crate::config::parse_command_line::<Cli>(std::env::args_os().collect()) {
+        Ok(cli) => cli,
+        Err(error) => match error.downcast::<clap::Error>() {
+            // --help, --version and usage errors, in clap's own words.
+            Ok(clap) => clap.exit(),
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    run(cli)
+}
+
+fn run(cli: Cli) -> ExitCode {
+    init_logging();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(execute(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// What a command works with: the validated settings, and the store on
+/// demand.
+struct Invocation {
+    config: Config,
+    json: bool,
+}
+
+impl Invocation {
+    async fn store(&self) -> anyhow::Result<SharedStore> {
+        store::open(&self.config.database_url, 2).await
+    }
+
+    /// Prints `value` as JSON with `--json`, or `human` otherwise.
+    fn print(&self, value: serde_json::Value, human: impl FnOnce() -> String) {
+        if self.json {
+            println!("{value}");
+        } else {
+            println!("{}", human());
+        }
+    }
+}
+
+async fn execute(cli: Cli) -> anyhow::Result<()> {
+    let context = Invocation {
+        config: cli.settings.validated()?,
+        json: cli.json,
+    };
+    match cli.command {
+        Command::Serve => serve(context.config).await,
+        Command::Migrate => {
+            context.store().await?;
+            context.print(json!({ "migrated": true }), || "migrated".into());
+            Ok(())
+        }
+        Command::User(command) => users::run(&context, command).await,
+        Command::Client(command) => clients::run(&context, command).await,
+        Command::Token(TokenCommand::Purge) => {
+            let purged = context
+                .store()
+                .await?
+                .purge_expired(crate::time::now())
+                .await?;
+            context.print(json!({ "purged": purged }), || {
+                format!("purged {purged} expired rows")
+            });
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.addr))?;
+    let (addr, issuer) = (config.addr, config.issuer().to_owned());
+    let app = crate::app::App::build(config).await?;
+    tracing::info!(%addr, %issuer, "portcullis listening");
+    app.serve(listener, shutdown_signal()).await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
