@@ -24,6 +24,9 @@ pub struct App {
     pub router: Router,
     pub store: SharedStore,
     purge_interval: Duration,
+    /// Self-registered clients that never obtained a token are deleted
+    /// this many seconds after registering.
+    unused_client_ttl: i64,
     /// A client must send its request headers within this time (slowloris).
     header_timeout: Duration,
 }
@@ -58,12 +61,14 @@ impl App {
             window: config.rate_limit_window,
         };
         let purge_interval = Duration::from_secs(config.purge_interval.max(1));
+        let unused_client_ttl = config.registration_unused_ttl;
         let header_timeout = Duration::from_secs(config.header_timeout);
         let provider = Provider::new(store.clone(), settings, limits);
         Ok(App {
             router: http::router(AppState::new(provider, config).await?),
             store,
             purge_interval,
+            unused_client_ttl,
             header_timeout,
         })
     }
@@ -71,18 +76,23 @@ impl App {
     /// Serves on `listener`, purging expired rows periodically, until
     /// `shutdown` completes.
     pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
-        let purge = tokio::spawn(purge_periodically(self.store, self.purge_interval));
+        let purge = tokio::spawn(purge_periodically(
+            self.store,
+            self.purge_interval,
+            self.unused_client_ttl,
+        ));
         accept_loop(listener, self.router, self.header_timeout, shutdown).await;
         purge.abort();
     }
 }
 
-async fn purge_periodically(store: SharedStore, every: Duration) {
+async fn purge_periodically(store: SharedStore, every: Duration, unused_client_ttl: i64) {
     let mut ticks = tokio::time::interval(every);
     ticks.tick().await;
     loop {
         ticks.tick().await;
-        match store.purge_expired(crate::time::now()).await {
+        let now = crate::time::now();
+        match store.purge_expired(now, now - unused_client_ttl).await {
             Ok(count) => tracing::debug!(count, "purged expired rows"),
             Err(error) => tracing::warn!(%error, "purge failed"),
         }

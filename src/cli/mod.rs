@@ -52,7 +52,8 @@ pub enum Command {
 
 #[derive(Subcommand, Debug)]
 pub enum TokenCommand {
-    /// Delete expired tokens, codes and sessions.
+    /// Delete expired tokens, codes and sessions, and self-registered
+    /// clients that never obtained a token.
     Purge,
 }
 
@@ -136,10 +137,12 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::User(command) => users::run(&context, command).await,
         Command::Client(command) => clients::run(&context, command).await,
         Command::Token(TokenCommand::Purge) => {
+            let now = crate::time::now();
+            let unused_before = now - context.config.registration_unused_ttl;
             let purged = context
                 .store()
                 .await?
-                .purge_expired(crate::time::now())
+                .purge_expired(now, unused_before)
                 .await?;
             context.print(json!({ "purged": purged }), || {
                 format!("purged {purged} expired rows")

@@ -131,6 +131,38 @@ impl AuthMethod {
     }
 }
 
+/// What kind of client registers itself (OpenID Connect Dynamic Client
+/// Registration 1.0 §2, `application_type`), which decides the redirect
+/// URIs it may have (`oauth::registration::dynamic`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Display,
+    EnumString,
+    IntoStaticStr,
+    VariantArray,
+    Serialize,
+    Deserialize,
+)]
+#[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationType {
+    /// Runs on a web server: redirects to https pages.
+    Web,
+    /// Runs on the user's device (RFC 8252): loopback or its own scheme.
+    Native,
+}
+
+impl ApplicationType {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
 /// OpenID Connect Core §3.1.2.1 `prompt` values: what the authorization
 /// endpoint may or must show the user.
 #[derive(

@@ -10,6 +10,9 @@ use crate::crypto;
 use crate::oauth::vocabulary::{AuthMethod, GrantType, ResponseType};
 use futures::future::join_all;
 
+mod registration;
+use registration::*;
+
 /// A store to test and whatever keeps its database alive.
 struct Engine {
     store: SharedStore,
@@ -140,6 +143,10 @@ contract! {
     a_server_secret_is_created_once,
     purge_deletes_what_expired_and_the_grants_it_empties,
     restaurants_update_by_id_or_oid_and_refuse_a_taken_name,
+    every_registrant_survives_storage,
+    an_initial_access_token_is_spent_at_most_as_often_as_it_allows,
+    a_client_registration_is_found_by_its_token_updated_and_deleted,
+    purge_deletes_self_registered_clients_that_never_held_a_grant,
 }
 
 const NOW: i64 = 1_800_000_000;
@@ -609,7 +616,7 @@ async fn purge_deletes_what_expired_and_the_grants_it_empties(store: &dyn Store)
         .await
         .unwrap();
     // Two expired tokens, one session, one emptied grant.
-    assert_eq!(store.purge_expired(NOW).await.unwrap(), 4);
+    assert_eq!(store.purge_expired(NOW, NOW - 86400).await.unwrap(), 4);
     assert!(store.token(&expired.key).await.unwrap().is_none());
     assert!(store.token(&half.key).await.unwrap().is_none());
     assert!(store
@@ -619,7 +626,7 @@ async fn purge_deletes_what_expired_and_the_grants_it_empties(store: &dyn Store)
         .unwrap()
         .is_active(NOW));
     assert!(store.session(&session_key).await.unwrap().is_none());
-    assert_eq!(store.purge_expired(NOW).await.unwrap(), 0);
+    assert_eq!(store.purge_expired(NOW, NOW - 86400).await.unwrap(), 0);
 }
 
 async fn restaurants_update_by_id_or_oid_and_refuse_a_taken_name(store: &dyn Store) {

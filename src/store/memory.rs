@@ -18,6 +18,8 @@ struct State {
     codes: BTreeMap<TokenKey, StoredCode>,
     sessions: BTreeMap<TokenKey, NewSession>,
     attempts: BTreeMap<String, Failures>,
+    initial_access_tokens: Vec<InitialAccessToken>,
+    registrations: BTreeMap<String, StoredRegistration>,
     secrets: BTreeMap<String, Vec<u8>>,
     restaurants: Vec<Restaurant>,
     next_id: i64,
@@ -33,6 +35,13 @@ struct StoredToken {
     token: NewToken,
     grant_id: i64,
     revoked: bool,
+    used: bool,
+}
+
+struct StoredRegistration {
+    application_type: crate::oauth::vocabulary::ApplicationType,
+    access_token: TokenKey,
+    registered_at: i64,
     used: bool,
 }
 
@@ -85,6 +94,31 @@ impl State {
         }
     }
 
+    fn insert_client(&mut self, client: &Client) -> StoreResult<()> {
+        if self.clients.iter().any(|c| c.client_id == client.client_id) {
+            return Err(StoreError::Conflict);
+        }
+        self.delete_grants_of(&client.client_id);
+        self.clients.push(client.clone());
+        Ok(())
+    }
+
+    /// Deletes clients (with their registrations, as ON DELETE CASCADE
+    /// does); returns how many went.
+    fn delete_clients(&mut self, gone: impl Fn(&Client) -> bool) -> usize {
+        let before = self.clients.len();
+        let mut deleted = Vec::new();
+        self.clients.retain(|c| {
+            let delete = gone(c);
+            if delete {
+                deleted.push(c.client_id.clone());
+            }
+            !delete
+        });
+        self.registrations.retain(|id, _| !deleted.contains(id));
+        before - self.clients.len()
+    }
+
     fn delete_grants_of(&mut self, client_id: &str) {
         let gone: Vec<i64> = self
             .grants
@@ -134,17 +168,7 @@ impl UserStore for MemoryStore {
 #[async_trait]
 impl ClientStore for MemoryStore {
     async fn create_client(&self, client: &Client) -> StoreResult<()> {
-        let mut state = self.state();
-        if state
-            .clients
-            .iter()
-            .any(|c| c.client_id == client.client_id)
-        {
-            return Err(StoreError::Conflict);
-        }
-        state.delete_grants_of(&client.client_id);
-        state.clients.push(client.clone());
-        Ok(())
+        self.state().insert_client(client)
     }
 
     async fn client(&self, client_id: &str) -> StoreResult<Option<Client>> {
@@ -172,11 +196,10 @@ impl ClientStore for MemoryStore {
 
     async fn delete_client(&self, client_id: &str, owner: Option<i64>) -> StoreResult<bool> {
         let mut state = self.state();
-        let before = state.clients.len();
-        state.clients.retain(|c| {
-            c.client_id != client_id || owner.is_some_and(|o| c.registrant.owner() != Some(o))
+        let deleted = state.delete_clients(|c| {
+            c.client_id == client_id && owner.is_none_or(|o| c.registrant.owner() == Some(o))
         });
-        if state.clients.len() == before {
+        if deleted == 0 {
             return Ok(false);
         }
         state.delete_grants_of(client_id);
@@ -391,6 +414,121 @@ impl AttemptStore for MemoryStore {
 }
 
 #[async_trait]
+impl RegistrationStore for MemoryStore {
+    async fn create_initial_access_token(&self, token: &InitialAccessToken) -> StoreResult<()> {
+        let mut state = self.state();
+        let taken = state
+            .initial_access_tokens
+            .iter()
+            .any(|t| t.id == token.id || t.key == token.key);
+        if taken {
+            return Err(StoreError::Conflict);
+        }
+        state.initial_access_tokens.push(token.clone());
+        Ok(())
+    }
+
+    async fn initial_access_token(
+        &self,
+        key: &TokenKey,
+    ) -> StoreResult<Option<InitialAccessToken>> {
+        let state = self.state();
+        Ok(state
+            .initial_access_tokens
+            .iter()
+            .find(|t| t.key == *key)
+            .cloned())
+    }
+
+    async fn list_initial_access_tokens(&self) -> StoreResult<Vec<InitialAccessToken>> {
+        let mut tokens = self.state().initial_access_tokens.clone();
+        tokens.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(tokens)
+    }
+
+    async fn revoke_initial_access_token(&self, id: &str) -> StoreResult<bool> {
+        let mut state = self.state();
+        let before = state.initial_access_tokens.len();
+        state.initial_access_tokens.retain(|t| t.id != id);
+        Ok(state.initial_access_tokens.len() < before)
+    }
+
+    async fn register_client(
+        &self,
+        registration: &ClientRegistration,
+        initial: Option<&TokenKey>,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let mut state = self.state();
+        let taken = state.registrations.values().any(|r| r.access_token == registration.access_token);
+        if taken || state.clients.iter().any(|c| c.client_id == registration.client.client_id) {
+            return Err(StoreError::Conflict);
+        }
+        if let Some(initial) = initial {
+            let usable = state
+                .initial_access_tokens
+                .iter_mut()
+                .find(|t| t.key == *initial && t.is_usable(now));
+            let Some(token) = usable else {
+                return Ok(false);
+            };
+            token.uses_left -= 1;
+        }
+        state.insert_client(&registration.client)?;
+        state.registrations.insert(
+            registration.client.client_id.clone(),
+            StoredRegistration {
+                application_type: registration.application_type,
+                access_token: registration.access_token,
+                registered_at: registration.client.client_id_issued_at,
+                used: false,
+            },
+        );
+        Ok(true)
+    }
+
+    async fn client_registration(
+        &self,
+        key: &TokenKey,
+    ) -> StoreResult<Option<ClientRegistration>> {
+        let state = self.state();
+        let found = state.registrations.iter().find(|(_, r)| r.access_token == *key);
+        Ok(found.and_then(|(client_id, stored)| {
+            let client = state.clients.iter().find(|c| &c.client_id == client_id)?;
+            Some(ClientRegistration {
+                client: client.clone(),
+                application_type: stored.application_type,
+                access_token: stored.access_token,
+            })
+        }))
+    }
+
+    async fn update_registration(&self, registration: &ClientRegistration) -> StoreResult<bool> {
+        let mut state = self.state();
+        let new = &registration.client;
+        let Some(client) = state
+            .clients
+            .iter_mut()
+            .find(|c| c.client_id == new.client_id && c.registrant == Registrant::Dynamic)
+        else {
+            return Ok(false);
+        };
+        *client = Client {
+            client_id: client.client_id.clone(),
+            registrant: client.registrant,
+            resource_server: client.resource_server,
+            client_id_issued_at: client.client_id_issued_at,
+            client_secret_expires_at: client.client_secret_expires_at,
+            ..new.clone()
+        };
+        if let Some(stored) = state.registrations.get_mut(&new.client_id) {
+            stored.application_type = registration.application_type;
+        }
+        Ok(true)
+    }
+}
+
+#[async_trait]
 impl SecretStore for MemoryStore {
     async fn server_secret(&self, name: &str) -> StoreResult<Vec<u8>> {
         Ok(self
@@ -462,8 +600,12 @@ impl RestaurantStore for MemoryStore {
 
 #[async_trait]
 impl Store for MemoryStore {
-    async fn purge_expired(&self, now: i64) -> StoreResult<u64> {
+    async fn purge_expired(&self, now: i64, unused_clients_before: i64) -> StoreResult<u64> {
         let mut state = self.state();
+        let holders: Vec<String> = state.grants.values().map(|g| g.client_id.clone()).collect();
+        for (client_id, registration) in state.registrations.iter_mut() {
+            registration.used |= holders.contains(client_id);
+        }
         let rows = |state: &State| {
             state.tokens.len() + state.codes.len() + state.sessions.len() + state.attempts.len()
         };
@@ -494,6 +636,13 @@ impl Store for MemoryStore {
                 grants += 1;
             }
         }
-        Ok((before - after) as u64 + grants)
+        let unused: Vec<String> = state
+            .registrations
+            .iter()
+            .filter(|(_, r)| !r.used && r.registered_at <= unused_clients_before)
+            .map(|(client_id, _)| client_id.clone())
+            .collect();
+        let clients = state.delete_clients(|c| unused.contains(&c.client_id));
+        Ok((before - after + clients) as u64 + grants)
     }
 }

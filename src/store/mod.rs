@@ -1,16 +1,18 @@
 //! Persistence behind one small trait per aggregate (users, clients, grants
-//! with their tokens and codes, browser sessions, attempt counters, server
-//! secrets, the example restaurants), each with one SQL implementation per
-//! engine. Every engine passes the same contract suite (`contract.rs`, run
-//! on SQLite, PostgreSQL and an in-memory model), so a new store method is
-//! written once as a contract and once per engine as SQL; row mapping is
-//! written once ([`rows`]).
+//! with their tokens and codes, browser sessions, attempt counters,
+//! self-registrations, server secrets, the example restaurants), each with
+//! one SQL implementation per engine. Every engine passes the same contract
+//! suite (`contract.rs`, run on SQLite, PostgreSQL and an in-memory model),
+//! so a new store method is written once as a contract and once per engine
+//! as SQL; row mapping is written once ([`rows`]).
 //!
 //! Every operation that guards security is a single call here so that each
 //! implementation can make it atomic: a code is exchanged at most once
 //! ([`GrantStore::exchange_code`]), a refresh token is rotated at most once
-//! ([`GrantStore::rotate_refresh`]), and revocation is visible to the next
-//! read on any node (nothing is cached above this layer).
+//! ([`GrantStore::rotate_refresh`]), an initial access token is spent at
+//! most as often as it allows ([`RegistrationStore::register_client`]),
+//! and revocation is visible to the next read on any node (nothing is
+//! cached above this layer).
 
 #[cfg(test)]
 mod contract;
@@ -127,6 +129,41 @@ pub trait AttemptStore {
     async fn release_attempts(&self, counted: &[(String, i64)]) -> StoreResult<()>;
 }
 
+/// Self-registration (RFC 7591, RFC 7592): the operator's initial access
+/// tokens, and the clients that registered themselves with the tokens they
+/// manage themselves by.
+#[async_trait]
+pub trait RegistrationStore {
+    async fn create_initial_access_token(&self, token: &InitialAccessToken) -> StoreResult<()>;
+    async fn initial_access_token(&self, key: &TokenKey)
+        -> StoreResult<Option<InitialAccessToken>>;
+    /// Every initial access token, spent and expired ones included, oldest
+    /// first.
+    async fn list_initial_access_tokens(&self) -> StoreResult<Vec<InitialAccessToken>>;
+    /// Returns whether a token of this id was deleted.
+    async fn revoke_initial_access_token(&self, id: &str) -> StoreResult<bool>;
+    /// Registers a self-registered client in one atomic step: spends one
+    /// use of the initial access token `initial`, when one is required, and
+    /// creates the client (as [`ClientStore::create_client`]) with its
+    /// registration. Returns false, creating nothing, when `initial` is
+    /// spent, expired or unknown at `now` (a concurrent registration took
+    /// its last use).
+    async fn register_client(
+        &self,
+        registration: &ClientRegistration,
+        initial: Option<&TokenKey>,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// The self-registered client whose registration access token has this
+    /// key.
+    async fn client_registration(&self, key: &TokenKey)
+        -> StoreResult<Option<ClientRegistration>>;
+    /// Replaces the metadata of a self-registered client (RFC 7592 §2.2):
+    /// every field but its id, registrant and times, and its
+    /// application_type. Returns whether it still existed.
+    async fn update_registration(&self, registration: &ClientRegistration) -> StoreResult<bool>;
+}
+
 #[async_trait]
 pub trait SecretStore {
     /// The random secret named `name`, created on first use; every node
@@ -162,15 +199,18 @@ pub trait Store:
     + GrantStore
     + SessionStore
     + AttemptStore
+    + RegistrationStore
     + SecretStore
     + RestaurantStore
     + Send
     + Sync
     + 'static
 {
-    /// Deletes expired tokens, codes, sessions and attempt windows; safe to
-    /// run on many nodes at once.
-    async fn purge_expired(&self, now: i64) -> StoreResult<u64>;
+    /// Deletes expired tokens, codes, sessions and attempt windows, and the
+    /// self-registered clients registered at or before
+    /// `unused_clients_before` that never held a grant; safe to run on many
+    /// nodes at once.
+    async fn purge_expired(&self, now: i64, unused_clients_before: i64) -> StoreResult<u64>;
 
     /// The scope each poll of a back-channel request runs in, if this
     /// engine has one; see [`in_poll_scope`].

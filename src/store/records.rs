@@ -1,6 +1,6 @@
 //! The rows the store reads and writes, as the protocol core sees them.
 
-use crate::oauth::vocabulary::{AuthMethod, GrantType, ResponseType};
+use crate::oauth::vocabulary::{ApplicationType, AuthMethod, GrantType, ResponseType};
 
 /// The at-rest key of a token, code or session id: its time-ordered id,
 /// then the SHA-256 of the whole token (see [`crate::crypto::token_key`]).
@@ -25,7 +25,7 @@ pub struct User {
 
 /// Who registered a client, which decides how far it is trusted (SPEC §8):
 /// only the operator vouches for a client; one registered by any signed-in
-/// user may be an attacker's.
+/// user, or by itself, may be an attacker's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Registrant {
     /// The operator, from the command line or the demo data.
@@ -34,11 +34,11 @@ pub enum Registrant {
     User(i64),
     /// Nobody here: the client described itself in the Client ID Metadata
     /// Document at its client_id URL (draft-ietf-oauth-client-id-metadata-
-    /// document §3, §4); whoever controls that URL speaks for it. Such a
-    /// client is not stored yet: its `owner()` is `None` like the
-    /// operator's, so [`Registrant::from_owner`] would read a stored one
-    /// back as `Operator`; storing them needs a column of its own first.
+    /// document §3, §4); whoever controls that URL speaks for it.
     MetadataDocument,
+    /// The client itself, at the registration endpoint (RFC 7591 §3): it
+    /// manages itself with its registration access token (RFC 7592).
+    Dynamic,
 }
 
 impl Registrant {
@@ -49,13 +49,30 @@ impl Registrant {
     /// The owning user, as stored (`owner_id`).
     pub fn owner(self) -> Option<i64> {
         match self {
-            Registrant::Operator | Registrant::MetadataDocument => None,
             Registrant::User(id) => Some(id),
+            Registrant::Operator | Registrant::MetadataDocument | Registrant::Dynamic => None,
         }
     }
 
-    pub fn from_owner(owner_id: Option<i64>) -> Self {
-        owner_id.map_or(Registrant::Operator, Registrant::User)
+    /// The stored word (`clients.registrant`); a user's id is `owner_id`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Registrant::Operator => "operator",
+            Registrant::User(_) => "user",
+            Registrant::MetadataDocument => "metadata_document",
+            Registrant::Dynamic => "dynamic",
+        }
+    }
+
+    /// The registrant a stored word and owner stand for, if they agree.
+    pub fn from_stored(kind: &str, owner_id: Option<i64>) -> Option<Self> {
+        match (kind, owner_id) {
+            ("user", Some(id)) => Some(Registrant::User(id)),
+            ("operator", None) => Some(Registrant::Operator),
+            ("metadata_document", None) => Some(Registrant::MetadataDocument),
+            ("dynamic", None) => Some(Registrant::Dynamic),
+            _ => None,
+        }
     }
 }
 
@@ -207,4 +224,34 @@ pub struct Session {
 pub struct Failures {
     pub count: i64,
     pub window_start: i64,
+}
+
+/// An initial access token (RFC 7591 §3): the operator's permission to
+/// register `uses_left` more clients until `expires_at`. Only its key is
+/// stored; `id` names it for listing and revoking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitialAccessToken {
+    pub id: String,
+    pub key: TokenKey,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub uses_left: i64,
+}
+
+impl InitialAccessToken {
+    pub fn is_usable(&self, now: i64) -> bool {
+        self.uses_left > 0 && self.expires_at > now
+    }
+}
+
+/// A client that registered itself (RFC 7591), with what RFC 7592 manages
+/// it by.
+#[derive(Debug, Clone)]
+pub struct ClientRegistration {
+    pub client: Client,
+    /// OpenID Connect Dynamic Client Registration §2: which redirect URIs
+    /// it may have; kept so that reads and updates apply the same rules.
+    pub application_type: ApplicationType,
+    /// The key of its registration access token (RFC 7592 §1.3).
+    pub access_token: TokenKey,
 }

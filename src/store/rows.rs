@@ -6,7 +6,7 @@
 //! once. The SQL text stays per engine: placeholders and types differ.
 
 use super::*;
-use crate::oauth::vocabulary::{join_words, parse_words, AuthMethod};
+use crate::oauth::vocabulary::{join_words, parse_words, ApplicationType, AuthMethod};
 
 /// Why a stored row is not a record (a bug or a hand-edited database).
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +40,16 @@ pub trait Row {
     fn opt_int(&self, column: usize) -> Result<Option<i64>, RowError>;
     /// A boolean, whatever the engine stores it as.
     fn flag(&self, column: usize) -> Result<bool, RowError>;
+    fn bytes(&self, column: usize) -> Result<Vec<u8>, RowError>;
+}
+
+/// A stored token key.
+fn token_key(row: &dyn Row, column: usize) -> Result<TokenKey, RowError> {
+    let bytes = row.bytes(column)?;
+    let key = bytes
+        .try_into()
+        .map_err(|_| RowError::new(column, "a token key of the wrong length"))?;
+    Ok(TokenKey(key))
 }
 
 /// The stored code of a token kind.
@@ -77,7 +87,7 @@ macro_rules! client_columns {
     () => {
         "client_id, client_name, client_uri, secret_hash, redirect_uris, grant_types,
          response_types, scope, token_endpoint_auth_method, owner_id, resource_server,
-         client_id_issued_at, client_secret_expires_at, post_logout_redirect_uris"
+         client_id_issued_at, client_secret_expires_at, post_logout_redirect_uris, registrant"
     };
 }
 pub(crate) use client_columns;
@@ -103,6 +113,8 @@ pub struct ClientColumns {
     pub client_secret_expires_at: i64,
     /// A JSON array.
     pub post_logout_redirect_uris: String,
+    /// [`Registrant::kind`].
+    pub registrant: &'static str,
 }
 
 impl ClientColumns {
@@ -125,6 +137,7 @@ impl ClientColumns {
                 client.post_logout_redirect_uris.clone(),
             )
             .to_string(),
+            registrant: client.registrant.kind(),
         }
     }
 }
@@ -143,12 +156,21 @@ pub fn client(row: &dyn Row) -> Result<Client, RowError> {
         token_endpoint_auth_method: method
             .parse::<AuthMethod>()
             .map_err(|_| RowError::new(8, format!("unknown auth method {method}")))?,
-        registrant: Registrant::from_owner(row.opt_int(9)?),
+        registrant: registrant(&row.text(14)?, row.opt_int(9)?)?,
         resource_server: row.flag(10)?,
         client_id_issued_at: row.int(11)?,
         client_secret_expires_at: row.int(12)?,
         post_logout_redirect_uris: serde_json::from_str(&row.text(13)?)
             .map_err(|e| RowError::new(13, e))?,
+    })
+}
+
+fn registrant(kind: &str, owner_id: Option<i64>) -> Result<Registrant, RowError> {
+    Registrant::from_stored(kind, owner_id).ok_or_else(|| {
+        RowError::new(
+            14,
+            format!("registrant {kind} does not go with owner {owner_id:?}"),
+        )
     })
 }
 
@@ -219,6 +241,47 @@ pub fn session(row: &dyn Row) -> Result<Session, RowError> {
         username: row.text(1)?,
         created_at: row.int(2)?,
         expires_at: row.int(3)?,
+    })
+}
+
+macro_rules! initial_access_token_columns {
+    () => {
+        "id, hash, created_at, expires_at, uses_left"
+    };
+}
+pub(crate) use initial_access_token_columns;
+
+pub fn initial_access_token(row: &dyn Row) -> Result<InitialAccessToken, RowError> {
+    Ok(InitialAccessToken {
+        id: row.text(0)?,
+        key: token_key(row, 1)?,
+        created_at: row.int(2)?,
+        expires_at: row.int(3)?,
+        uses_left: row.int(4)?,
+    })
+}
+
+/// A self-registered client: its columns, then its registration's.
+macro_rules! client_registration_select {
+    () => {
+        concat!(
+            "SELECT ",
+            $crate::store::rows::client_columns!(),
+            ", r.application_type, r.hash
+             FROM clients JOIN client_registrations r USING (client_id)"
+        )
+    };
+}
+pub(crate) use client_registration_select;
+
+pub fn client_registration(row: &dyn Row) -> Result<ClientRegistration, RowError> {
+    let application_type = row.text(15)?;
+    Ok(ClientRegistration {
+        client: client(row)?,
+        application_type: application_type.parse::<ApplicationType>().map_err(|_| {
+            RowError::new(15, format!("unknown application type {application_type}"))
+        })?,
+        access_token: token_key(row, 16)?,
     })
 }
 

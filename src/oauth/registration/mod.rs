@@ -237,7 +237,8 @@ mod tests {
             scopes_supported: &scopes,
             insecure_http: false,
         };
-        super::register(metadata, Registrant::from_owner(registrant), &policy)
+        let registrant = registrant.map_or(Registrant::Operator, Registrant::User);
+        super::register(metadata, registrant, &policy)
     }
 
     #[test]

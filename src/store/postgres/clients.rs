@@ -19,40 +19,48 @@ async fn delete_grants_of(tx: &Transaction<'_>, client_id: &str) -> Outcome<()> 
     Ok(())
 }
 
+/// Inserts a client, first removing grants an earlier client of its id
+/// left behind (see [`ClientStore::create_client`]).
+pub(super) async fn insert_client(tx: &Transaction<'_>, c: &ClientColumns) -> Outcome<()> {
+    delete_grants_of(tx, &c.client_id).await?;
+    let insert = tx
+        .prepare_cached(concat!(
+            "INSERT INTO clients (",
+            client_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        ))
+        .await?;
+    tx.execute(
+        &insert,
+        &[
+            &c.client_id,
+            &c.client_name,
+            &c.client_uri,
+            &c.secret_hash,
+            &c.redirect_uris,
+            &c.grant_types,
+            &c.response_types,
+            &c.scope,
+            &c.token_endpoint_auth_method,
+            &c.owner_id,
+            &c.resource_server,
+            &c.client_id_issued_at,
+            &c.client_secret_expires_at,
+            &c.post_logout_redirect_uris,
+            &c.registrant,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
 #[async_trait]
 impl ClientStore for PostgresStore {
     async fn create_client(&self, client: &Client) -> StoreResult<()> {
         let c = ClientColumns::of(client);
         self.run(async |conn| {
             let tx = conn.transaction().await?;
-            delete_grants_of(&tx, &c.client_id).await?;
-            let insert = tx
-                .prepare_cached(concat!(
-                    "INSERT INTO clients (",
-                    client_columns!(),
-                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-                ))
-                .await?;
-            tx.execute(
-                &insert,
-                &[
-                    &c.client_id,
-                    &c.client_name,
-                    &c.client_uri,
-                    &c.secret_hash,
-                    &c.redirect_uris,
-                    &c.grant_types,
-                    &c.response_types,
-                    &c.scope,
-                    &c.token_endpoint_auth_method,
-                    &c.owner_id,
-                    &c.resource_server,
-                    &c.client_id_issued_at,
-                    &c.client_secret_expires_at,
-                    &c.post_logout_redirect_uris,
-                ],
-            )
-            .await?;
+            insert_client(&tx, &c).await?;
             Ok(tx.commit().await?)
         })
         .await

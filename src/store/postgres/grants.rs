@@ -1,7 +1,7 @@
 //! Grants, tokens and codes: the single-use claims that must hold across
 //! nodes, and the purge of expired rows.
 
-use super::{optional, Outcome, PostgresStore};
+use super::{optional, registrations, Outcome, PostgresStore};
 use crate::store::rows::{self, code_columns, token_select, TokenColumns};
 use crate::store::*;
 use async_trait::async_trait;
@@ -259,14 +259,32 @@ const PURGE_STATEMENTS: [&str; 5] = [
        LIMIT $2 FOR UPDATE SKIP LOCKED)",
 ];
 
-pub(super) async fn purge_expired(store: &PostgresStore, now: i64) -> StoreResult<u64> {
+/// Deletes what expired at `now` (after marking the registrations of
+/// clients that hold a grant as used, before any grant can go), then the
+/// self-registered clients registered at or before `unused_before` that
+/// never held one.
+pub(super) async fn purge_expired(
+    store: &PostgresStore,
+    now: i64,
+    unused_before: i64,
+) -> StoreResult<u64> {
+    store
+        .run(async |conn| {
+            let mark = conn.prepare_cached(registrations::MARK_USED).await?;
+            Ok(conn.execute(&mark, &[]).await?)
+        })
+        .await?;
+    let statements = PURGE_STATEMENTS
+        .into_iter()
+        .map(|statement| (statement, now))
+        .chain([(registrations::PURGE_UNUSED, unused_before)]);
     let mut purged = 0;
-    for statement in PURGE_STATEMENTS {
+    for (statement, time) in statements {
         loop {
             let deleted = store
                 .run(async |conn| {
                     let delete = conn.prepare_cached(statement).await?;
-                    Ok(conn.execute(&delete, &[&now, &PURGE_BATCH]).await?)
+                    Ok(conn.execute(&delete, &[&time, &PURGE_BATCH]).await?)
                 })
                 .await?;
             purged += deleted;

@@ -19,6 +19,7 @@
 mod attempts;
 mod clients;
 mod grants;
+mod registrations;
 mod restaurants;
 mod sessions;
 mod users;
@@ -156,8 +157,8 @@ async fn migrate(url: &str) -> anyhow::Result<()> {
 impl Store for PostgresStore {
     /// Not bounded as a whole: a purge of millions of rows takes as many
     /// batches as it needs, each one within the deadline.
-    async fn purge_expired(&self, now: i64) -> StoreResult<u64> {
-        grants::purge_expired(self, now).await
+    async fn purge_expired(&self, now: i64, unused_clients_before: i64) -> StoreResult<u64> {
+        grants::purge_expired(self, now, unused_clients_before).await
     }
 }
 
@@ -216,6 +217,9 @@ impl Row for tokio_postgres::Row {
         self.try_get(column).map_err(|e| RowError::new(column, e))
     }
     fn flag(&self, column: usize) -> Result<bool, RowError> {
+        self.try_get(column).map_err(|e| RowError::new(column, e))
+    }
+    fn bytes(&self, column: usize) -> Result<Vec<u8>, RowError> {
         self.try_get(column).map_err(|e| RowError::new(column, e))
     }
 }

@@ -18,36 +18,40 @@ fn delete_grants_of(conn: &Connection, client_id: &str) -> rusqlite::Result<()> 
     Ok(())
 }
 
+/// Inserts a client, first removing grants an earlier client of its id
+/// left behind (see [`ClientStore::create_client`]).
+pub(super) fn insert_client(conn: &Connection, c: &ClientColumns) -> rusqlite::Result<()> {
+    delete_grants_of(conn, &c.client_id)?;
+    conn.prepare_cached(concat!(
+        "INSERT INTO clients (",
+        client_columns!(),
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    ))?
+    .execute(params![
+        c.client_id,
+        c.client_name,
+        c.client_uri,
+        c.secret_hash,
+        c.redirect_uris,
+        c.grant_types,
+        c.response_types,
+        c.scope,
+        c.token_endpoint_auth_method,
+        c.owner_id,
+        c.resource_server,
+        c.client_id_issued_at,
+        c.client_secret_expires_at,
+        c.post_logout_redirect_uris,
+        c.registrant
+    ])?;
+    Ok(())
+}
+
 #[async_trait]
 impl ClientStore for SqliteStore {
     async fn create_client(&self, client: &Client) -> StoreResult<()> {
         let c = ClientColumns::of(client);
-        self.write(move |conn| {
-            delete_grants_of(conn, &c.client_id)?;
-            conn.prepare_cached(concat!(
-                "INSERT INTO clients (",
-                client_columns!(),
-                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            ))?
-            .execute(params![
-                c.client_id,
-                c.client_name,
-                c.client_uri,
-                c.secret_hash,
-                c.redirect_uris,
-                c.grant_types,
-                c.response_types,
-                c.scope,
-                c.token_endpoint_auth_method,
-                c.owner_id,
-                c.resource_server,
-                c.client_id_issued_at,
-                c.client_secret_expires_at,
-                c.post_logout_redirect_uris
-            ])?;
-            Ok(())
-        })
-        .await
+        self.write(move |conn| insert_client(conn, &c)).await
     }
 
     async fn client(&self, client_id: &str) -> StoreResult<Option<Client>> {

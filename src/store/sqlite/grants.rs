@@ -2,7 +2,7 @@
 //! rows. Every write here runs on the writer thread, one after the other,
 //! so a claim (`UPDATE … WHERE used = 0`) cannot race another.
 
-use super::{mapped, SqliteStore};
+use super::{mapped, registrations, SqliteStore};
 use crate::store::rows::{self, code_columns, token_kind_code, token_select};
 use crate::store::*;
 use async_trait::async_trait;
@@ -163,6 +163,7 @@ impl GrantStore for SqliteStore {
 
 /// What the purge deletes, each returning the grant its rows belonged to
 /// (NULL where there is none). `?1` is the time, `?2` the batch size.
+/// Marking used registrations comes first (see `registrations::mark_used`).
 const PURGE_STATEMENTS: [&str; 4] = [
     "DELETE FROM tokens WHERE hash IN
        (SELECT hash FROM tokens WHERE expires_at <= ?1 LIMIT ?2)
@@ -182,13 +183,23 @@ const PURGE_STATEMENTS: [&str; 4] = [
 ];
 
 /// Deletes expired rows in batches, each its own write, so that requests
-/// interleave with a long purge.
-pub(super) async fn purge_expired(store: &SqliteStore, now: i64) -> StoreResult<u64> {
+/// interleave with a long purge; then the self-registered clients
+/// registered at or before `unused_before` that never held a grant.
+pub(super) async fn purge_expired(
+    store: &SqliteStore,
+    now: i64,
+    unused_before: i64,
+) -> StoreResult<u64> {
+    store.write(registrations::mark_used).await?;
+    let statements = PURGE_STATEMENTS
+        .into_iter()
+        .map(|statement| (statement, now))
+        .chain([(registrations::PURGE_UNUSED, unused_before)]);
     let mut purged = 0;
-    for statement in PURGE_STATEMENTS {
+    for (statement, time) in statements {
         loop {
             let (expired, grants) = store
-                .write(move |conn| purge_batch(conn, statement, now))
+                .write(move |conn| purge_batch(conn, statement, time))
                 .await?;
             purged += expired + grants;
             if expired < PURGE_BATCH as u64 {
@@ -199,7 +210,7 @@ pub(super) async fn purge_expired(store: &SqliteStore, now: i64) -> StoreResult<
     Ok(purged)
 }
 
-/// Runs one of [`PURGE_STATEMENTS`]: deletes up to a batch of expired rows
+/// Runs one purge statement: deletes up to a batch of expired rows
 /// and the grants that the deleted tokens and codes leave empty. Returns
 /// how many expired rows went (fewer than a batch: none are left) and how
 /// many grants.

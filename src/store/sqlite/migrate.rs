@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0004_security_review.sql"),
     include_str!("../../../migrations/sqlite/0005_restaurant_oids.sql"),
     include_str!("../../../migrations/sqlite/0006_openid_connect.sql"),
+    include_str!("../../../migrations/sqlite/0007_dynamic_registration.sql"),
 ];
 
 /// Opens (creating if missing) the writer's connection and migrates the

@@ -9,6 +9,7 @@ mod clients;
 mod grants;
 mod migrate;
 mod readers;
+mod registrations;
 mod restaurants;
 mod sessions;
 mod snapshot;
@@ -69,8 +70,8 @@ impl SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     /// Each batch is its own write, so requests interleave with a long purge.
-    async fn purge_expired(&self, now: i64) -> StoreResult<u64> {
-        grants::purge_expired(self, now).await
+    async fn purge_expired(&self, now: i64, unused_clients_before: i64) -> StoreResult<u64> {
+        grants::purge_expired(self, now, unused_clients_before).await
     }
 
     fn poll_scope(&self) -> Option<PollScope> {
@@ -157,6 +158,9 @@ impl Row for rusqlite::Row<'_> {
         self.get(column).map_err(|e| RowError::new(column, e))
     }
     fn flag(&self, column: usize) -> Result<bool, RowError> {
+        self.get(column).map_err(|e| RowError::new(column, e))
+    }
+    fn bytes(&self, column: usize) -> Result<Vec<u8>, RowError> {
         self.get(column).map_err(|e| RowError::new(column, e))
     }
 }
