@@ -5,6 +5,7 @@
 //! file > built-in defaults. Validated once at start; the rest of the
 //! server receives the typed [`Config`] and never reads the environment.
 
+use crate::oauth::registration::dynamic::RegistrationMode;
 use crate::oauth::registration::redirect_uri::is_loopback;
 use anyhow::{bail, Context};
 use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser};
@@ -21,6 +22,12 @@ pub const DEFAULT_SCOPES: [&str; 5] = [
     "restaurants:read",
     "restaurants:write",
 ];
+
+/// What self-registered clients may ask for unless the operator says
+/// otherwise: signing in and reading the user's profile and email, and
+/// staying signed in; never an API's scopes (those are the operator's to
+/// open). Only those among `scopes_supported` count.
+pub const DEFAULT_REGISTRATION_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
 
 /// Every setting. In the TOML file the keys are these names
 /// (`access_token_ttl = 600`); an unknown key is an error.
@@ -159,6 +166,39 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub self_registered_client_credentials_scopes: Vec<String>,
+    /// Self-registration at /oauth/register (RFC 7591): off; open to
+    /// anyone; or token, with an initial access token from `portcullis
+    /// registration token create` [default: off, open with --demo].
+    #[arg(long, global = true, env = "PORTCULLIS_REGISTRATION", value_enum)]
+    pub registration: Option<RegistrationMode>,
+    /// Scopes self-registered clients may register, comma-separated; those
+    /// not in scopes_supported are left out.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_REGISTRATION_SCOPES",
+        value_delimiter = ',',
+        default_values_t = DEFAULT_REGISTRATION_SCOPES.map(String::from)
+    )]
+    pub registration_scopes: Vec<String>,
+    /// Registrations allowed per client address per hour; 0 turns the
+    /// limit off.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_REGISTRATION_RATE_LIMIT",
+        default_value_t = 20
+    )]
+    pub registration_rate_limit: u32,
+    /// Seconds after which a self-registered client that never obtained a
+    /// token is deleted (24 hours).
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_REGISTRATION_UNUSED_TTL",
+        default_value_t = 86_400
+    )]
+    pub registration_unused_ttl: i64,
 }
 
 /// Only the settings, for [`Config::new`].
@@ -233,6 +273,7 @@ impl Config {
             ("rate_limit_window", self.rate_limit_window),
             ("header_timeout", self.header_timeout as i64),
             ("request_timeout", self.request_timeout as i64),
+            ("registration_unused_ttl", self.registration_unused_ttl),
         ] {
             if value <= 0 {
                 bail!("{name} must be a positive number of seconds, not {value}");
@@ -254,6 +295,7 @@ impl Config {
         for list in [
             &mut self.scopes_supported,
             &mut self.self_registered_client_credentials_scopes,
+            &mut self.registration_scopes,
         ] {
             *list = list
                 .iter()
@@ -268,6 +310,39 @@ impl Config {
     /// lower case by [`Config::validated`]).
     pub fn secure_cookies(&self) -> bool {
         self.issuer().starts_with("https://")
+    }
+
+    /// Who may register clients at the registration endpoint: as set, or
+    /// anyone with `--demo` (so that MCP clients can try the demo), or
+    /// nobody.
+    pub fn registration_mode(&self) -> RegistrationMode {
+        match (self.registration, self.demo) {
+            (Some(mode), _) => mode,
+            (None, true) => RegistrationMode::Open,
+            (None, false) => RegistrationMode::Off,
+        }
+    }
+
+    /// The registration endpoint's URL, when it is on (RFC 8414 §2
+    /// `registration_endpoint`; OpenID Connect Discovery §3).
+    pub fn registration_endpoint(&self) -> Option<String> {
+        (self.registration_mode() != RegistrationMode::Off).then(|| {
+            format!(
+                "{}{}",
+                self.issuer(),
+                crate::oauth::registration::dynamic::REGISTRATION_PATH
+            )
+        })
+    }
+
+    /// The scopes self-registered clients may register: the operator's
+    /// `registration_scopes` that are also in `scopes_supported`.
+    pub fn self_registration_scopes(&self) -> Vec<String> {
+        self.registration_scopes
+            .iter()
+            .filter(|scope| self.scopes_supported.contains(scope))
+            .cloned()
+            .collect()
     }
 
     /// The rules for registering clients on this server.

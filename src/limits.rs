@@ -19,7 +19,7 @@
 //!   and the success path pays nothing.
 
 use crate::crypto::HashingError;
-use crate::oauth::OAuthError;
+use crate::oauth::{ErrorCode, OAuthError};
 use crate::store::{Failures, SharedStore, StoreResult};
 use futures::future::{BoxFuture, FutureExt, Shared, WeakShared};
 use sha2::{Digest, Sha256};
@@ -83,6 +83,11 @@ impl Counter {
 }
 
 impl Counter {
+    /// Registrations from one client address (IPv6: its /64).
+    pub fn registrations(address: IpAddr) -> Self {
+        Self::named(&format!("register:{}", address_prefix(address)), true)
+    }
+
     /// This counter and, when the address is known, the address's: what
     /// every attempt is counted against.
     pub fn and_address(self, address: Option<IpAddr>) -> Vec<Counter> {
@@ -270,6 +275,40 @@ impl Limiter {
             return Ok(());
         }
         self.store.release_attempts(&reservation.counted).await
+    }
+
+    /// Counts one use of something allowed `limit` times per `window`
+    /// seconds (`what`: registrations per address), whether it then
+    /// succeeds or not; refused with 429 past the limit. A `limit` of 0 is
+    /// no limit.
+    pub async fn count_use(
+        &self,
+        counter: Counter,
+        limit: u32,
+        window: i64,
+        what: &str,
+    ) -> Result<(), OAuthError> {
+        if limit == 0 {
+            return Ok(());
+        }
+        let now = crate::time::now();
+        let counted = self
+            .store
+            .count_attempts(&[counter.key], now, window)
+            .await?;
+        match counted.first() {
+            Some(uses) if uses.count > i64::from(limit) => {
+                let retry_after = (uses.window_start + window - now).max(1) as u64;
+                Err(OAuthError {
+                    retry_after: Some(retry_after),
+                    ..OAuthError::new(
+                        ErrorCode::TooManyAttempts,
+                        format!("too many {what}; retry after {retry_after} s"),
+                    )
+                })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Counts a failed attempt on a credential that cannot be guessed, and

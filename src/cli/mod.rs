@@ -1,8 +1,10 @@
-//! The command line (clap): `serve`, `migrate`, `user`, `client`, `token`.
+//! The command line (clap): `serve`, `migrate`, `user`, `client`,
+//! `registration`, `token`.
 //! Every setting of [`Config`] is a global flag, so any command reads the
 //! same database and rules as the server would.
 
 mod clients;
+mod registration;
 mod users;
 
 use crate::config::Config;
@@ -45,6 +47,9 @@ pub enum Command {
     /// Manage OAuth clients.
     #[command(subcommand)]
     Client(clients::ClientCommand),
+    /// Self-registration (RFC 7591): initial access tokens.
+    #[command(subcommand)]
+    Registration(registration::RegistrationCommand),
     /// Token maintenance.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -136,6 +141,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(command) => users::run(&context, command).await,
         Command::Client(command) => clients::run(&context, command).await,
+        Command::Registration(command) => registration::run(&context, command).await,
         Command::Token(TokenCommand::Purge) => {
             let now = crate::time::now();
             let unused_before = now - context.config.registration_unused_ttl;

@@ -167,7 +167,7 @@ async fn consent(
         .as_deref()
         .filter(|uri| Url::parse(uri).is_ok_and(|u| matches!(u.scheme(), "http" | "https")));
     let registered_by = match client.registrant {
-        Registrant::Operator | Registrant::MetadataDocument => None,
+        Registrant::Operator | Registrant::MetadataDocument | Registrant::Dynamic => None,
         Registrant::User(owner) => Some(
             state
                 .provider

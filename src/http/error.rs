@@ -59,12 +59,17 @@ impl IntoResponse for ApiError {
             "error_description": error.description,
         });
         let mut response = (status, Json(body)).into_response();
-        if error.code == ErrorCode::InvalidClient {
-            // RFC 6749 §5.2: 401 with the scheme the client may use.
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"portcullis\""),
-            );
+        // 401 with the scheme the client may use: RFC 6749 §5.2 for client
+        // authentication, RFC 6750 §3 for the registration endpoints' tokens.
+        let challenge = match error.code {
+            ErrorCode::InvalidClient => Some("Basic realm=\"portcullis\""),
+            ErrorCode::InvalidToken => Some("Bearer realm=\"portcullis\", error=\"invalid_token\""),
+            _ => None,
+        };
+        if let Some(challenge) = challenge {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         }
         if let Some(seconds) = error.retry_after {
             response

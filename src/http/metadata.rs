@@ -6,8 +6,7 @@ use axum::extract::State;
 use axum::Json;
 
 pub async fn metadata(State(state): State<AppState>) -> Json<metadata::Metadata> {
-    Json(metadata::metadata(
-        &state.provider,
-        state.config.scopes_supported.clone(),
-    ))
+    let mut metadata = metadata::metadata(&state.provider, state.config.scopes_supported.clone());
+    metadata.registration_endpoint = state.config.registration_endpoint();
+    Json(metadata)
 }

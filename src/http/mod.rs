@@ -8,12 +8,14 @@ pub mod extract;
 mod introspect;
 mod metadata;
 pub mod pages;
+mod registration;
 mod resources;
 mod revoke;
 mod seed_restaurants;
 mod token;
 
 use crate::config::Config;
+use crate::oauth::registration::dynamic::{RegistrationMode, REGISTRATION_PATH};
 use crate::oauth::Provider;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderValue, Request, StatusCode};
@@ -80,8 +82,20 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             store_poll_scope,
         ));
+    // RFC 7591: registration only when the operator opened it; RFC 7592:
+    // a client registered while it was open can always manage itself.
+    let mut registration = Router::new().route(
+        &format!("{REGISTRATION_PATH}/{{client_id}}"),
+        get(registration::read)
+            .put(registration::update)
+            .delete(registration::delete),
+    );
+    if state.config.registration_mode() != RegistrationMode::Off {
+        registration = registration.route(REGISTRATION_PATH, post(registration::register));
+    }
     Router::new()
         .merge(back_channel)
+        .merge(registration)
         .route(
             "/.well-known/oauth-authorization-server",
             get(metadata::metadata),

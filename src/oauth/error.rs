@@ -18,6 +18,9 @@ pub enum ErrorCode {
     /// Too many failed attempts on a credential (SPEC §7): answered as
     /// `temporarily_unavailable` with 429 and Retry-After.
     TooManyAttempts,
+    /// RFC 6750 §3.1: a missing or wrong initial or registration access
+    /// token (RFC 7591 §3, RFC 7592 §2); 401 with a Bearer challenge.
+    InvalidToken,
     /// RFC 7591 §3.2.2
     InvalidRedirectUri,
     /// RFC 7591 §3.2.2
@@ -53,6 +56,7 @@ impl ErrorCode {
             ErrorCode::TemporarilyUnavailable | ErrorCode::TooManyAttempts => {
                 "temporarily_unavailable"
             }
+            ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
             ErrorCode::LoginRequired => "login_required",
@@ -69,7 +73,7 @@ impl ErrorCode {
     /// invalid_client, which is 401 when the client tried to authenticate).
     pub fn status(self) -> u16 {
         match self {
-            ErrorCode::InvalidClient => 401,
+            ErrorCode::InvalidClient | ErrorCode::InvalidToken => 401,
             ErrorCode::ServerError => 500,
             ErrorCode::TemporarilyUnavailable => 503,
             ErrorCode::TooManyAttempts => 429,
@@ -133,6 +137,10 @@ impl OAuthError {
 
     pub fn invalid_scope(description: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorCode::InvalidScope, description)
+    }
+
+    pub fn invalid_token(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidToken, description)
     }
 
     pub fn unauthorized_client(description: impl Into<Cow<'static, str>>) -> Self {

@@ -73,6 +73,7 @@ mod fetch;
 pub use address::AllowEntry;
 pub use fetch::{FetchPolicy, MetadataDocumentFetcher};
 
+use super::dynamic::check_anonymous_flows;
 use super::{register, ClientMetadata, RegistrationPolicy};
 use crate::oauth::{ErrorCode, OAuthError};
 use crate::store::{Client, Registrant};
@@ -205,23 +206,8 @@ pub fn client_from_document(
         }
     }
     let grant_types = document.grant_types.unwrap_or_default();
-    if let Some(grant) = grant_types
-        .iter()
-        .find(|g| !matches!(g.as_str(), "authorization_code" | "refresh_token"))
-    {
-        return Err(invalid(&format!(
-            "grant type {grant} is not allowed; only authorization_code and refresh_token are"
-        )));
-    }
-    if !grant_types.is_empty() && !grant_types.iter().any(|g| g == "authorization_code") {
-        return Err(invalid(&"grant_types must include authorization_code"));
-    }
     let response_types = document.response_types.unwrap_or_default();
-    if let Some(response_type) = response_types.iter().find(|r| *r != "code") {
-        return Err(invalid(&format!(
-            "response type {response_type} is not allowed; only code is"
-        )));
-    }
+    check_anonymous_flows(&grant_types, &response_types).map_err(|why| invalid(&why))?;
     // §4.2: the redirect URIs are registered by the document, and every
     // grant allowed here redirects.
     let redirect_uris = document.redirect_uris.unwrap_or_default();

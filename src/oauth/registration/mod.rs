@@ -1,7 +1,9 @@
-//! Client registration rules (RFC 7591 §2), shared by the CLI and the
-//! client management page (and, later, dynamic registration): what the
+//! Client registration rules (RFC 7591 §2), shared by the CLI, the client
+//! management page and dynamic registration ([`dynamic`]): what the
 //! metadata may say, and what may be shown of a registered client.
 
+pub mod dynamic;
+pub mod endpoint;
 pub mod metadata_document;
 pub mod redirect_uri;
 
