@@ -460,8 +460,16 @@ impl RegistrationStore for MemoryStore {
         now: i64,
     ) -> StoreResult<bool> {
         let mut state = self.state();
-        let taken = state.registrations.values().any(|r| r.access_token == registration.access_token);
-        if taken || state.clients.iter().any(|c| c.client_id == registration.client.client_id) {
+        let taken = state
+            .registrations
+            .values()
+            .any(|r| r.access_token == registration.access_token);
+        if taken
+            || state
+                .clients
+                .iter()
+                .any(|c| c.client_id == registration.client.client_id)
+        {
             return Err(StoreError::Conflict);
         }
         if let Some(initial) = initial {
@@ -487,12 +495,12 @@ impl RegistrationStore for MemoryStore {
         Ok(true)
     }
 
-    async fn client_registration(
-        &self,
-        key: &TokenKey,
-    ) -> StoreResult<Option<ClientRegistration>> {
+    async fn client_registration(&self, key: &TokenKey) -> StoreResult<Option<ClientRegistration>> {
         let state = self.state();
-        let found = state.registrations.iter().find(|(_, r)| r.access_token == *key);
+        let found = state
+            .registrations
+            .iter()
+            .find(|(_, r)| r.access_token == *key);
         Ok(found.and_then(|(client_id, stored)| {
             let client = state.clients.iter().find(|c| &c.client_id == client_id)?;
             Some(ClientRegistration {

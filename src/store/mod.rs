@@ -156,8 +156,7 @@ pub trait RegistrationStore {
     ) -> StoreResult<bool>;
     /// The self-registered client whose registration access token has this
     /// key.
-    async fn client_registration(&self, key: &TokenKey)
-        -> StoreResult<Option<ClientRegistration>>;
+    async fn client_registration(&self, key: &TokenKey) -> StoreResult<Option<ClientRegistration>>;
     /// Replaces the metadata of a self-registered client (RFC 7592 §2.2):
     /// every field but its id, registrant and times, and its
     /// application_type. Returns whether it still existed.

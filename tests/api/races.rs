@@ -232,7 +232,12 @@ async fn concurrent_purges_delete_each_expired_row_once(backend: Backend) {
         .issue_grant(&new_grant(), std::slice::from_ref(&live))
         .await
         .expect("issue a live token");
-    let purges = join_all(stores.iter().map(|store| store.purge_expired(now, now - 86_400))).await;
+    let purges = join_all(
+        stores
+            .iter()
+            .map(|store| store.purge_expired(now, now - 86_400)),
+    )
+    .await;
     let purged: u64 = purges.into_iter().map(|purge| purge.expect("purge")).sum();
     assert_eq!(
         purged,

@@ -66,7 +66,8 @@ pub enum RegistrationMode {
 /// The grant types a client nobody vouches for may have: the
 /// authorization code flow, which always involves a user, and refreshing
 /// what that flow gave.
-const ANONYMOUS_GRANT_TYPES: [GrantType; 2] = [GrantType::AuthorizationCode, GrantType::RefreshToken];
+const ANONYMOUS_GRANT_TYPES: [GrantType; 2] =
+    [GrantType::AuthorizationCode, GrantType::RefreshToken];
 
 /// The ways a self-registered client may authenticate: none (public, PKCE)
 /// or the secret the server generates for it.
@@ -161,12 +162,42 @@ pub fn parse(body: &[u8]) -> Result<RegistrationRequest, OAuthError> {
     })
 }
 
-/// Refuses lists and values past this server's bounds, before any is
-/// parsed further or quoted in an error.
-fn check_bounds(metadata: &ClientMetadata) -> Result<(), OAuthError> {
+/// Refuses lists and values past this server's bounds, and control
+/// characters (a NUL, which some databases refuse; a line break in a name
+/// shown to users), before any value is parsed further or quoted in an
+/// error.
+fn check_bounds(request: &RegistrationRequest) -> Result<(), OAuthError> {
+    let metadata = &request.metadata;
+    let words = [
+        Some(&metadata.client_name),
+        metadata.client_uri.as_ref(),
+        Some(&metadata.scope),
+        metadata.token_endpoint_auth_method.as_ref(),
+        request.application_type.as_ref(),
+        request.client_id.as_ref(),
+        request.client_secret.as_ref(),
+    ];
+    let lists = [
+        &metadata.redirect_uris,
+        &metadata.post_logout_redirect_uris,
+        &metadata.grant_types,
+        &metadata.response_types,
+    ];
+    let mut values = words
+        .into_iter()
+        .flatten()
+        .chain(lists.into_iter().flatten());
+    if values.any(|value| value.chars().any(char::is_control)) {
+        return Err(invalid_metadata(
+            "values must not contain control characters",
+        ));
+    }
     for (field, uris) in [
         ("redirect_uris", &metadata.redirect_uris),
-        ("post_logout_redirect_uris", &metadata.post_logout_redirect_uris),
+        (
+            "post_logout_redirect_uris",
+            &metadata.post_logout_redirect_uris,
+        ),
     ] {
         if uris.len() > MAX_REDIRECT_URIS {
             return Err(invalid_metadata(format!(
@@ -271,8 +302,8 @@ fn checked_client(
     request: RegistrationRequest,
     policy: &RegistrationPolicy,
 ) -> Result<(super::Registered, ApplicationType), OAuthError> {
+    check_bounds(&request)?;
     let mut metadata = request.metadata;
-    check_bounds(&metadata)?;
     check_anonymous_flows(&metadata.grant_types, &metadata.response_types)
         .map_err(invalid_metadata)?;
     let method = metadata
@@ -377,7 +408,11 @@ pub fn update(
     let mut client = registered.client;
     // A confidential client keeps its secret; one that becomes confidential
     // gets the one just generated.
-    let kept = current.client.secret_hash.clone().filter(|_| !client.is_public());
+    let kept = current
+        .client
+        .secret_hash
+        .clone()
+        .filter(|_| !client.is_public());
     let client_secret = match kept {
         Some(hash) => {
             client.secret_hash = Some(hash);

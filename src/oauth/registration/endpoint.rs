@@ -2,9 +2,7 @@
 //! §2): who may register, and which client a registration access token
 //! manages. The rules themselves are [`super::dynamic`]'s.
 
-use super::dynamic::{
-    self, ClientInformationResponse, RegistrationMode, RATE_LIMIT_WINDOW,
-};
+use super::dynamic::{self, ClientInformationResponse, RegistrationMode, RATE_LIMIT_WINDOW};
 use super::RegistrationPolicy;
 use crate::crypto;
 use crate::limits::Counter;
@@ -51,7 +49,9 @@ impl Registrar<'_> {
         let now = crate::time::now();
         let initial = match self.mode {
             RegistrationMode::Token => {
-                let key = crypto::token_key(bearer.ok_or_else(|| OAuthError::invalid_token(BAD_INITIAL_TOKEN))?);
+                let key = crypto::token_key(
+                    bearer.ok_or_else(|| OAuthError::invalid_token(BAD_INITIAL_TOKEN))?,
+                );
                 let token = self.provider.store.initial_access_token(&key).await?;
                 if !token.is_some_and(|token| token.is_usable(now)) {
                     return Err(OAuthError::invalid_token(BAD_INITIAL_TOKEN));

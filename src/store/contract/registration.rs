@@ -68,7 +68,11 @@ pub(super) async fn an_initial_access_token_is_spent_at_most_as_often_as_it_allo
     let created = join_all(attempts).await;
     assert_eq!(created.iter().filter(|c| **c).count(), 2, "{created:?}");
     assert_eq!(store.list_clients(None).await.unwrap().len(), 2);
-    let spent = store.initial_access_token(&token.key).await.unwrap().unwrap();
+    let spent = store
+        .initial_access_token(&token.key)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(spent.uses_left == 0 && !spent.is_usable(NOW));
     // Expired, unknown or revoked: nothing is created.
     let expired = initial_token("t2", NOW, 5);
@@ -89,7 +93,11 @@ pub(super) async fn an_initial_access_token_is_spent_at_most_as_often_as_it_allo
     assert_eq!(listed, ["t1", "t2"]);
     assert!(store.revoke_initial_access_token("t1").await.unwrap());
     assert!(!store.revoke_initial_access_token("t1").await.unwrap());
-    assert!(store.initial_access_token(&token.key).await.unwrap().is_none());
+    assert!(store
+        .initial_access_token(&token.key)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 pub(super) async fn a_client_registration_is_found_by_its_token_updated_and_deleted(
@@ -107,7 +115,9 @@ pub(super) async fn a_client_registration_is_found_by_its_token_updated_and_dele
     assert!(store.client_registration(&unknown).await.unwrap().is_none());
     // The same id twice is a conflict, and leaves the first as it was.
     assert!(matches!(
-        store.register_client(&registration("dyn", NOW), None, NOW).await,
+        store
+            .register_client(&registration("dyn", NOW), None, NOW)
+            .await,
         Err(StoreError::Conflict)
     ));
 
@@ -152,7 +162,10 @@ pub(super) async fn purge_deletes_self_registered_clients_that_never_held_a_gran
     let user = store.create_user("mike", "h").await.unwrap();
     for (id, registered_at) in [("unused", NOW - 100), ("used", NOW - 100), ("new", NOW)] {
         let registration = registration(id, registered_at);
-        assert!(store.register_client(&registration, None, NOW).await.unwrap());
+        assert!(store
+            .register_client(&registration, None, NOW)
+            .await
+            .unwrap());
     }
     let operator = Client {
         client_id_issued_at: NOW - 100,
@@ -162,7 +175,10 @@ pub(super) async fn purge_deletes_self_registered_clients_that_never_held_a_gran
     // "used" obtained a token, which has expired since.
     let expired = new_token(TokenKind::Access, NOW - 1);
     store
-        .issue_grant(&grant("used", Some(user.id)), std::slice::from_ref(&expired))
+        .issue_grant(
+            &grant("used", Some(user.id)),
+            std::slice::from_ref(&expired),
+        )
         .await
         .unwrap();
     // The expired token, its emptied grant and the unused client.

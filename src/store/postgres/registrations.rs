@@ -5,8 +5,8 @@
 
 use super::clients::insert_client;
 use super::{all, optional, PostgresStore};
-use crate::store::rows::{self, client_registration_select, initial_access_token_columns};
 use crate::store::rows::ClientColumns;
+use crate::store::rows::{self, client_registration_select, initial_access_token_columns};
 use crate::store::*;
 use async_trait::async_trait;
 
@@ -126,10 +126,7 @@ impl RegistrationStore for PostgresStore {
         .await
     }
 
-    async fn client_registration(
-        &self,
-        key: &TokenKey,
-    ) -> StoreResult<Option<ClientRegistration>> {
+    async fn client_registration(&self, key: &TokenKey) -> StoreResult<Option<ClientRegistration>> {
         self.run(async |conn| {
             let select = conn
                 .prepare_cached(concat!(client_registration_select!(), " WHERE r.hash = $1"))

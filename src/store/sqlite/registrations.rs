@@ -5,8 +5,8 @@
 
 use super::clients::insert_client;
 use super::{mapped, SqliteStore};
-use crate::store::rows::{self, client_registration_select, initial_access_token_columns};
 use crate::store::rows::ClientColumns;
+use crate::store::rows::{self, client_registration_select, initial_access_token_columns};
 use crate::store::*;
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -110,10 +110,7 @@ impl RegistrationStore for SqliteStore {
         .await
     }
 
-    async fn client_registration(
-        &self,
-        key: &TokenKey,
-    ) -> StoreResult<Option<ClientRegistration>> {
+    async fn client_registration(&self, key: &TokenKey) -> StoreResult<Option<ClientRegistration>> {
         self.read(|conn| {
             conn.prepare_cached(concat!(client_registration_select!(), " WHERE r.hash = ?"))?
                 .query_row([&key.0[..]], mapped(rows::client_registration))

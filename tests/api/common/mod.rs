@@ -241,6 +241,26 @@ impl TestServer {
             .expect("request")
     }
 
+    /// POSTs `metadata` to the registration endpoint (RFC 7591 §3.1), with
+    /// an initial access token when given.
+    pub async fn register(&self, metadata: &Value, token: Option<&str>) -> reqwest::Response {
+        let mut request = self.http.post(self.url("/oauth/register")).json(metadata);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// Registers `metadata` at the registration endpoint, asserting 201;
+    /// returns the client information response.
+    pub async fn registered(&self, metadata: &Value) -> Value {
+        let response = self.register(metadata, None).await;
+        let status = response.status();
+        let body: Value = response.json().await.expect("JSON");
+        assert_eq!(status, 201, "{body}");
+        body
+    }
+
     /// Registers a client as the operator, directly in the store; returns
     /// (id, secret).
     pub async fn add_client(

@@ -79,7 +79,10 @@ fn a_confidential_client_gets_a_generated_secret_shown_once() {
         let registered = outcome(&body).unwrap();
         let secret = registered.client_secret.expect("a secret");
         let stored = registered.registration.client.secret_hash.unwrap();
-        assert!(crypto::verify_generated_secret(&stored, &secret), "{method}");
+        assert!(
+            crypto::verify_generated_secret(&stored, &secret),
+            "{method}"
+        );
     }
     // RFC 7591 §2: client_secret_basic when omitted.
     let body = with("token_endpoint_auth_method", Value::Null);
@@ -208,8 +211,15 @@ fn lists_and_values_past_the_bounds_are_refused() {
         with("redirect_uris", json!([long])),
         with("client_uri", json!(long)),
         with("client_name", json!("n".repeat(201))),
-        with("grant_types", json!(vec!["authorization_code"; MAX_WORDS + 1])),
+        with(
+            "grant_types",
+            json!(vec!["authorization_code"; MAX_WORDS + 1]),
+        ),
         with("scope", json!("profile ".repeat(200))),
+        with("client_name", json!("nul\u{0}byte")),
+        with("client_name", json!("two\nlines")),
+        with("redirect_uris", json!(["http://127.0.0.1/c\u{0}b"])),
+        with("application_type", json!("native\u{0}")),
     ] {
         assert_eq!(code(&body), ErrorCode::InvalidClientMetadata);
     }
