@@ -506,6 +506,44 @@ mod tests {
     }
 
     #[test]
+    fn registration_is_off_unless_set_and_demo_opens_it() {
+        let c = parse(&[]).unwrap();
+        assert_eq!(c.registration_mode(), RegistrationMode::Off);
+        assert!(c.registration_endpoint().is_none());
+        let demo = parse(&["--demo"]).unwrap();
+        assert_eq!(demo.registration_mode(), RegistrationMode::Open);
+        assert_eq!(
+            demo.registration_endpoint().as_deref(),
+            Some("http://127.0.0.1:9000/oauth/register")
+        );
+        // The operator's word wins over the demo's.
+        let off = parse(&["--demo", "--registration", "off"]).unwrap();
+        assert_eq!(off.registration_mode(), RegistrationMode::Off);
+        let (_dir, path) = file("registration = \"token\"\n");
+        let token = parse(&["--config", &path, "--demo"]).unwrap();
+        assert_eq!(token.registration_mode(), RegistrationMode::Token);
+        assert!(parse(&["--registration", "sometimes"]).is_err());
+    }
+
+    #[test]
+    fn self_registered_clients_get_the_open_scopes_that_are_supported() {
+        // The default opens openid, profile, email and offline_access; only
+        // those the server supports count.
+        assert_eq!(
+            parse(&[]).unwrap().self_registration_scopes(),
+            ["profile", "email"]
+        );
+        let c = parse(&[
+            "--scopes-supported",
+            "openid profile email restaurants:read",
+            "--registration-scopes",
+            "openid,restaurants:read,admin",
+        ])
+        .unwrap();
+        assert_eq!(c.self_registration_scopes(), ["openid", "restaurants:read"]);
+    }
+
+    #[test]
     fn unknown_keys_and_bad_values_in_the_file_are_errors() {
         for text in [
             "adr = \"127.0.0.1:7000\"\n",

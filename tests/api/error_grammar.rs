@@ -164,6 +164,48 @@ async fn every_error_answer_stays_inside_the_rfc_6749_character_set(backend: Bac
     assert!(checked > 60, "the corpus is walked ({checked} answers)");
 }
 
+// The registration endpoints quote what they refuse: the same character set.
+async fn registration_errors_stay_inside_the_rfc_6749_character_set(backend: Backend) {
+    let server = TestServer::start_with(backend, |c| c.registration_rate_limit = 0).await;
+    let mut checked = 0;
+    for hostile in HOSTILE {
+        let uri = format!("https://app.example/{hostile}#{hostile}");
+        for (member, value) in [
+            ("redirect_uris", serde_json::json!([uri])),
+            ("redirect_uris", serde_json::json!([hostile])),
+            ("grant_types", serde_json::json!([hostile])),
+            ("response_types", serde_json::json!([hostile])),
+            ("token_endpoint_auth_method", serde_json::json!(hostile)),
+            ("application_type", serde_json::json!(hostile)),
+            ("scope", serde_json::json!(hostile)),
+            ("client_uri", serde_json::json!(hostile)),
+        ] {
+            let mut body = serde_json::json!({ "redirect_uris": ["http://127.0.0.1/cb"] });
+            body[member] = value;
+            let response = server.register(&body, None).await;
+            let label = format!("register {member} {hostile:?}");
+            assert_eq!(response.status(), 400, "{label}");
+            let answer: Value = response.json().await.unwrap();
+            assert_description(str_field(&answer, "error_description"), &label);
+            checked += 1;
+        }
+        let encoded: String = form_urlencoded::byte_serialize(hostile.as_bytes()).collect();
+        let management = server.url(&format!("/oauth/register/{encoded}"));
+        let response = server
+            .http
+            .get(management)
+            .bearer_auth("x")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401);
+        let answer: Value = response.json().await.unwrap();
+        assert_description(str_field(&answer, "error_description"), "management");
+    }
+    assert!(checked >= 40, "the corpus is walked ({checked} answers)");
+}
+
 backend_tests! {
     every_error_answer_stays_inside_the_rfc_6749_character_set,
+    registration_errors_stay_inside_the_rfc_6749_character_set,
 }

@@ -241,7 +241,7 @@ fn bodies_that_are_not_metadata_objects_are_invalid_client_metadata() {
         "{\"client_name\": \"a\", \"client_name\": \"b\"}",
         &"[".repeat(10_000),
     ] {
-        let error = parse(body.as_bytes()).err().expect(body);
+        let error = parse(body.as_bytes()).expect_err(body);
         assert_eq!(error.code, ErrorCode::InvalidClientMetadata, "{body}");
     }
     // Unknown members are ignored, nested or not; null is an omitted value.
