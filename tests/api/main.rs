@@ -29,6 +29,7 @@ mod registration_rules;
 mod resources;
 mod revoke;
 mod seeds;
+mod self_registered_clients;
 mod slow_clients;
 mod timing;
 mod token;

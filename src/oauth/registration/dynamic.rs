@@ -1,6 +1,7 @@
 //! Dynamic Client Registration (RFC 7591) and Client Management (RFC 7592):
 //! what a client that registers itself may be registered with, and what it
-//! is told. No I/O here: the steps over the store are in
+//! is told ([`management`]: updates, and the client information response).
+//! No I/O here: the steps over the store are in
 //! [`super::endpoint`].
 //!
 //! A self-registered client may be anyone's, so it gets only what is safe
@@ -27,12 +28,12 @@
 //!   users of this endpoint, omit the member and redirect to loopback: the
 //!   type their URIs show is the type they are. The answer states it.
 
-use super::{register as register_client, ClientInformation, ClientMetadata, RegistrationPolicy};
+use super::{register as register_client, ClientMetadata, RegistrationPolicy};
 use crate::crypto;
 use crate::oauth::vocabulary::{ApplicationType, AuthMethod, GrantType};
 use crate::oauth::{ErrorCode, OAuthError};
 use crate::store::{ClientRegistration, Registrant};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use url::Url;
 
 /// Where clients register (RFC 7591 §3); each client's
@@ -369,103 +370,9 @@ pub fn register(
     })
 }
 
-/// An updated registration, and the client's new secret if the update
-/// made a public client confidential.
-pub struct Updated {
-    pub registration: ClientRegistration,
-    pub client_secret: Option<String>,
-}
+mod management;
 
-/// RFC 7592 §2.2: replaces a client's metadata with the request's, under
-/// the same rules as a registration. The client keeps its id, its
-/// registration access token and, while confidential, its secret (it may
-/// not choose one); omitted values take their defaults.
-pub fn update(
-    current: &ClientRegistration,
-    request: RegistrationRequest,
-    policy: &RegistrationPolicy,
-) -> Result<Updated, OAuthError> {
-    let client_id = &current.client.client_id;
-    if request.client_id.as_deref() != Some(client_id.as_str()) {
-        return Err(invalid_metadata(
-            "client_id must be included and be this client's (RFC 7592 section 2.2)",
-        ));
-    }
-    if let Some(presented) = &request.client_secret {
-        let matches = current
-            .client
-            .secret_hash
-            .as_deref()
-            .is_some_and(|stored| crypto::verify_generated_secret(stored, presented));
-        if !matches {
-            return Err(invalid_metadata(
-                "client_secret is not this client's current secret, and a client may not \
-                 choose its own",
-            ));
-        }
-    }
-    let (registered, application_type) = checked_client(request, policy)?;
-    let mut client = registered.client;
-    // A confidential client keeps its secret; one that becomes confidential
-    // gets the one just generated.
-    let kept = current
-        .client
-        .secret_hash
-        .clone()
-        .filter(|_| !client.is_public());
-    let client_secret = match kept {
-        Some(hash) => {
-            client.secret_hash = Some(hash);
-            None
-        }
-        None => registered.client_secret,
-    };
-    client.client_id.clone_from(client_id);
-    client.client_id_issued_at = current.client.client_id_issued_at;
-    Ok(Updated {
-        registration: ClientRegistration {
-            client,
-            application_type,
-            access_token: current.access_token,
-        },
-        client_secret,
-    })
-}
-
-/// The client information response (RFC 7591 §3.2.1, RFC 7592 §3): the
-/// registered metadata, which clients compare with what they asked for,
-/// and how to manage the registration.
-#[derive(Debug, Serialize)]
-pub struct ClientInformationResponse {
-    #[serde(flatten)]
-    pub information: ClientInformation,
-    pub application_type: ApplicationType,
-    /// Only when just issued: the store keeps a hash.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    pub registration_client_uri: String,
-    pub registration_access_token: String,
-}
-
-impl ClientInformationResponse {
-    pub fn new(
-        registration: &ClientRegistration,
-        issuer: &str,
-        registration_access_token: &str,
-        client_secret: Option<String>,
-    ) -> Self {
-        ClientInformationResponse {
-            information: ClientInformation::from(&registration.client),
-            application_type: registration.application_type,
-            client_secret,
-            registration_client_uri: format!(
-                "{issuer}{REGISTRATION_PATH}/{}",
-                registration.client.client_id
-            ),
-            registration_access_token: registration_access_token.to_owned(),
-        }
-    }
-}
+pub use management::{update, ClientInformationResponse, Updated};
 
 #[cfg(test)]
 mod tests;
