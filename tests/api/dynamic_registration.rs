@@ -139,6 +139,11 @@ async fn token_registration_needs_an_unspent_unexpired_initial_access_token(back
     let now = portcullis::time::now();
     let expired = initial_token(&server, now - 1, 5).await;
     assert_invalid_token(server.register(&mcp_client(), Some(&expired)).await).await;
+    // The token is checked first: without one, metadata is not even read.
+    let invalid = json!({ "redirect_uris": ["javascript:alert(1)"] });
+    for token in [None, Some(expired.as_str())] {
+        assert_invalid_token(server.register(&invalid, token).await).await;
+    }
     let twice = initial_token(&server, now + 600, 2).await;
     for _ in 0..2 {
         let response = server.register(&mcp_client(), Some(&twice)).await;

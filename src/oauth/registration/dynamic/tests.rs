@@ -125,6 +125,15 @@ fn scopes_must_be_open_to_self_registered_clients() {
         let error = refusal(&body);
         assert_eq!(error.code, ErrorCode::InvalidClientMetadata, "{scope}");
     }
+    // Said as it is: the server supports it, but not for such clients.
+    let error = refusal(&with("scope", json!("profile restaurants:write")));
+    assert!(
+        error
+            .description
+            .contains("restaurants:write is not open to self-registered clients"),
+        "{}",
+        error.description
+    );
 }
 
 #[test]
