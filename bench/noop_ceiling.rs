@@ -19,6 +19,7 @@ use std::time::Duration;
 const TOKEN: &str = r#"{"access_token":"AZqxbm9vcGNlaWxpbmdhY2Nlc3N0b2tlbmZpeGVkYm9keTAwMDAwMDAwMDAwMDAw","token_type":"Bearer","expires_in":3600,"scope":"profile","refresh_token":"AZqxbm9vcGNlaWxpbmdyZWZyZXNodG9rZW5maXhlZGJvZHkwMDAwMDAwMDAwMDAw","refresh_token_expires_in":2592000}"#;
 const INTROSPECTION: &str = r#"{"active":true,"scope":"profile","client_id":"noop","username":"mike","sub":"1","token_type":"Bearer","exp":4102444800,"iat":1700000000,"iss":"http://127.0.0.1:9100"}"#;
 const ME: &str = r#"{"id":1,"username":"mike"}"#;
+const REGISTRATION: &str = r#"{"client_id":"bm9vcGNlaWxpbmdjbGllbnQ","client_name":"bench agent","grant_types":["authorization_code","refresh_token"],"redirect_uris":["http://127.0.0.1:33418/callback"],"response_types":["code"],"scope":"profile","token_endpoint_auth_method":"none","client_id_issued_at":1700000000,"client_secret_expires_at":0,"application_type":"native","registration_client_uri":"http://127.0.0.1:9100/oauth/register/bm9vcGNlaWxpbmdjbGllbnQ","registration_access_token":"AZqxbm9vcGNlaWxpbmdyZWdpc3RyYXRpb250b2tlbmZpeGVkYm9keTAwMDAwMDAw"}"#;
 const HEALTH: &str = r#"{"status":"ok"}"#;
 
 fn json(body: &'static str) -> impl IntoResponse {
@@ -40,6 +41,10 @@ fn main() -> anyhow::Result<()> {
         .route(
             "/api/me",
             get(|| async { json(ME) }).post(|_: Bytes| async { json(ME) }),
+        )
+        .route(
+            "/oauth/register",
+            post(|_: Bytes| async { json(REGISTRATION) }),
         )
         .route("/healthz", get(|| async { json(HEALTH) }));
     tokio::runtime::Runtime::new()?.block_on(async {

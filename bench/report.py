@@ -22,6 +22,9 @@ WORKLOADS = [
     ("authorization_code", "authorization code exchange (PKCE)", None, "ceiling"),
     ("password", "password grant (Argon2id user password)", 0.90, "argon2"),
     ("client_credentials_argon2", "client_credentials, `mike_secret` (Argon2id client)", None, "argon2"),
+    ("registration", "dynamic client registration (RFC 7591)", None, "ceiling"),
+    ("client_credentials_while_registering",
+     "client_credentials issuance while clients register (4 connections)", None, "ceiling"),
 ]
 POSTGRES_FLOORS = {"client_credentials": 0.15}
 RSS_FLOOR_KIB = 32 * 1024
@@ -144,10 +147,23 @@ def main(result_dir, output):
                 f"| {fmt(ratio, 3)} {against_label} | {'≥ ' + str(floor) if floor is not None else '–'} | {verdict} |")
         return peak_rss
 
+    def registration_effect(server):
+        """What registering clients costs issuance: the issuance rate while
+        clients register, beside it alone, and the registrations made."""
+        alone = median(r["rps"] for r in runs("main", server, "client_credentials") if not problems(r))
+        during = median(r["rps"] for r in runs("main", server, "client_credentials_while_registering")
+                        if not problems(r))
+        beside = median(r["rps"] for r in runs("main", server, "registration_beside_issuance"))
+        if alone and during:
+            out(f"While clients register ({fmt(beside)} registrations/s beside it), client_credentials "
+                f"issuance runs at {fmt(during)} req/s, {fmt(100 * during / alone, 1)} % of its rate alone.")
+            out("")
+
     out("## SQLite")
     out("")
     sqlite_rss = table("sqlite")
     out("")
+    registration_effect("sqlite")
     raw = median(argon2.values())
     out(f"Raw Argon2id verification on core 0, same parameters (`Argon2::default()`: m = 19 MiB, t = 2, p = 1), "
         f"no server: {fmt(raw, 1)} verifications/s (median of {len(argon2)}). The password grant and the "
@@ -174,6 +190,8 @@ def main(result_dir, output):
         verdicts.append(("PostgreSQL client_credentials ≥ 0.15 of the ceiling", "not measured"))
     else:
         table("postgres", floors=POSTGRES_FLOORS)
+        out("")
+        registration_effect("postgres")
     out("")
 
     out("## Scale: 10 million live tokens")

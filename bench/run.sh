@@ -3,6 +3,7 @@
 #
 #   bash bench/run.sh [--quick] [--runs N] [--duration SECONDS] [--connections N]
 #                     [--scale-tokens N | --no-scale] [--postgres URL] [--no-report]
+#                     [--only WORKLOAD,…]
 #
 # Builds the release binaries, starts the server (taskset -c 0) with demo data
 # on a fresh SQLite database and drives it with wrk (taskset -c 1) through each
@@ -23,6 +24,7 @@ CONNECTIONS=32
 SCALE_TOKENS=10000000
 POSTGRES_URL=postgres://postgres@127.0.0.1:5432
 REPORT=1
+ONLY=
 while (($#)); do
     case $1 in
         --quick) RUNS=3 DURATION=3 SCALE_TOKENS=0 ;;
@@ -33,6 +35,7 @@ while (($#)); do
         --no-scale) SCALE_TOKENS=0 ;;
         --postgres) POSTGRES_URL=$2; shift ;;
         --no-report) REPORT=0 ;;
+        --only) ONLY=$2; shift ;;
         *) echo "unknown option $1 (see the top of $0)" >&2; exit 2 ;;
     esac
     shift
@@ -43,6 +46,8 @@ LOAD_CPU=1
 # Argon2-bound workloads run a handful of requests at a time: a queue of 32
 # behind one hash at a time only adds latency.
 ARGON2_CONNECTIONS=4
+# Registrations running beside the issuance of client_credentials_while_registering.
+REGISTRATION_CONNECTIONS=4
 REDIRECT_URI=http://127.0.0.1:8765/callback
 VERIFIER=benchmark-pkce-verifier-0123456789-abcdefghijklmnop
 OUT=$ROOT/bench/results/$(date -u +%Y%m%dT%H%M%SZ)
@@ -101,8 +106,10 @@ declare -A PORT=()
 start_portcullis() {
     local name=$1 url=$2 port=$3
     PORT[$name]=$port
+    # --demo opens registration; its per-address limit would stop the
+    # registration workload at once.
     start "$name" "$port" "$BIN/portcullis" --database-url "$url" \
-        serve --demo --addr "127.0.0.1:$port"
+        serve --demo --addr "127.0.0.1:$port" --registration-rate-limit 0
 }
 
 # --- databases and clients ---------------------------------------------------
@@ -185,7 +192,29 @@ workload() {
         bearer_resource)
             export BENCH_METHOD=GET BENCH_PATH=/api/me
             export BENCH_HEADERS='Authorization: Bearer {item}' BENCH_EXPECT='"username":"mike"' ;;
+        registration)
+            # An MCP client registering itself (RFC 7591): a public client.
+            export BENCH_PATH=/oauth/register BENCH_HEADERS='Content-Type: application/json'
+            export BENCH_BODY="$REGISTRATION" BENCH_EXPECT='"registration_access_token":"' ;;
+        client_credentials_while_registering)
+            workload client_credentials "$store" ;;
     esac
+}
+
+REGISTRATION='{"client_name":"bench agent","redirect_uris":["http://127.0.0.1:33418/callback"],"grant_types":["authorization_code","refresh_token"],"token_endpoint_auth_method":"none","scope":"profile"}'
+
+# registering SERVER SECONDS NAME — registrations on SERVER for SECONDS, in
+# the background (on the load generator's core, beside the measured wrk);
+# BACKGROUND is its pid, its BENCH_JSON line goes to the file NAME.
+registering() {
+    local port=${PORT[$1]}
+    (
+        workload registration "$1"
+        export BENCH_POOL=
+        exec taskset -c "$LOAD_CPU" wrk -t1 -c"$REGISTRATION_CONNECTIONS" -d"$2s" --timeout 10s \
+            -s "$ROOT/bench/workload.lua" "http://127.0.0.1:$port"
+    ) >"$3" 2>&1 &
+    BACKGROUND=$!
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -234,7 +263,10 @@ remember_rate() {
 # run_phase PHASE STORE SERVER… — every workload, RUNS times, each run on the
 # servers in turn (the ceiling first), with fresh pools per run.
 WORKLOADS=(client_credentials introspection bearer_resource refresh authorization_code
-    password client_credentials_argon2)
+    password client_credentials_argon2 registration client_credentials_while_registering)
+if [[ -n $ONLY ]]; then
+    IFS=, read -ra WORKLOADS <<<"$ONLY"
+fi
 run_phase() {
     local phase=$1 store=$2 rep name server
     shift 2
@@ -254,7 +286,20 @@ run_phase() {
                         jq -c --argjson rep "$rep" '. + {phase: "argon2", workload: "argon2_raw", rep: $rep}' \
                             >>"$RESULTS"
                 fi
-                measure "$phase" "$server" "$name" "$rep"
+                if [[ $name == client_credentials_while_registering ]]; then
+                    # Issuance measured while clients register: what a flood
+                    # of registrations costs the token endpoint.
+                    local background=$OUT/wrk-$phase-$server-registering-$rep.txt
+                    registering "$server" "$DURATION" "$background"
+                    measure "$phase" "$server" "$name" "$rep"
+                    wait "$BACKGROUND" || true
+                    sed -n 's/^BENCH_JSON //p' "$background" |
+                        jq -c --arg phase "$phase" --arg server "$server" --argjson rep "$rep" \
+                            '. + {phase: $phase, server: $server, workload: "registration_beside_issuance", rep: $rep}' \
+                            >>"$RESULTS"
+                else
+                    measure "$phase" "$server" "$name" "$rep"
+                fi
             done
             remember_rate "$store" "$name"
         done
