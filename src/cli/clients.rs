@@ -36,7 +36,11 @@ pub enum ClientCommand {
     /// List clients.
     List,
     /// Delete a client with all its tokens.
-    Remove { client_id: String },
+    Remove {
+        /// Generated ids are base64url and may start with "-".
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
 }
 
 pub(super) async fn run(context: &Invocation, command: ClientCommand) -> anyhow::Result<()> {
@@ -91,18 +95,27 @@ pub(super) async fn run(context: &Invocation, command: ClientCommand) -> anyhow:
         }
         ClientCommand::List => {
             let clients = context.store().await?.list_clients(None).await?;
-            let listed: Vec<ClientInformation> =
-                clients.iter().map(ClientInformation::from).collect();
+            // Who registered each: the operator finds self-registered
+            // clients among them, to remove one that misbehaves.
+            let listed: Vec<serde_json::Value> = clients
+                .iter()
+                .map(|c| {
+                    let mut value = json!(ClientInformation::from(c));
+                    value["registrant"] = json!(c.registrant.kind());
+                    value
+                })
+                .collect();
             context.print(json!(listed), || {
                 clients
                     .iter()
                     .map(|c| {
                         format!(
-                            "{}\t{}\t{}\t{}",
+                            "{}\t{}\t{}\t{}\t{}",
                             c.client_id,
                             c.client_name,
                             vocabulary::join_words(&c.grant_types).replace(' ', ","),
-                            c.scope
+                            c.scope,
+                            c.registrant.kind()
                         )
                     })
                     .collect::<Vec<_>>()

@@ -29,7 +29,11 @@ pub enum TokenCommand {
     /// List tokens (never the tokens themselves).
     List,
     /// Delete a token by its id.
-    Revoke { id: String },
+    Revoke {
+        /// Ids are base64url and may start with "-".
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
 }
 
 /// What the command line shows of a token: never its key.

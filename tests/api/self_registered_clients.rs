@@ -12,6 +12,43 @@ backend_tests! {
     self_registered_clients_get_no_userless_tokens,
     the_consent_page_marks_self_registered_clients_unverified,
     errors_before_sign_in_are_not_redirected_to_self_registered_clients,
+    the_operator_lists_and_removes_self_registered_clients,
+}
+
+// The operator sees who registered each client, and removes a
+// self-registered one like any other (with its registration token).
+async fn the_operator_lists_and_removes_self_registered_clients(backend: Backend) {
+    let server = TestServer::start_with(backend, |c| c.registration_rate_limit = 0).await;
+    // Generated ids are base64url: one starting with "-" (one in 64) is an
+    // id, not a flag, to `client remove`.
+    let mut registered = server.registered(&mcp_client()).await;
+    for _ in 0..2000 {
+        if str_field(&registered, "client_id").starts_with('-') {
+            break;
+        }
+        registered = server.registered(&mcp_client()).await;
+    }
+    let id = str_field(&registered, "client_id");
+    assert!(id.starts_with('-'), "{id}");
+    let url = server.database_url().to_owned();
+    let listed = cli(&url, &["--json", "client", "list"]);
+    let kinds: Vec<(&str, &str)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (str_field(c, "client_id"), str_field(c, "registrant")))
+        .collect();
+    assert!(kinds.contains(&(id, "dynamic")), "{kinds:?}");
+    assert!(kinds.contains(&("mike_id", "operator")), "{kinds:?}");
+    cli(&url, &["--json", "client", "remove", id]);
+    let read = server
+        .http
+        .get(str_field(&registered, "registration_client_uri"))
+        .bearer_auth(str_field(&registered, "registration_access_token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 401);
 }
 
 // RFC 7636 Appendix B.
