@@ -46,8 +46,9 @@ pub const RATE_LIMIT_WINDOW: i64 = 3600;
 
 /// At most this many redirect URIs (and as many logout redirect URIs).
 pub const MAX_REDIRECT_URIS: usize = 10;
-/// The longest URI accepted, redirect or client_uri.
-pub const MAX_URI_LENGTH: usize = 2048;
+/// The longest value accepted, a URI or any other; a scope and a name are
+/// bounded further.
+pub const MAX_VALUE_LENGTH: usize = 2048;
 /// At most this many grant types or response types, repeats included.
 pub const MAX_WORDS: usize = 10;
 /// The longest scope value accepted.
@@ -163,8 +164,8 @@ pub fn parse(body: &[u8]) -> Result<RegistrationRequest, OAuthError> {
     })
 }
 
-/// Refuses lists and values past this server's bounds, and control
-/// characters (a NUL, which some databases refuse; a line break in a name
+/// Refuses lists and values past this server's bounds (a value is quoted
+/// in errors, so its length bounds theirs), and control characters (a NUL, which some databases refuse; a line break in a name
 /// shown to users), before any value is parsed further or quoted in an
 /// error.
 fn check_bounds(request: &RegistrationRequest) -> Result<(), OAuthError> {
@@ -188,10 +189,11 @@ fn check_bounds(request: &RegistrationRequest) -> Result<(), OAuthError> {
         .into_iter()
         .flatten()
         .chain(lists.into_iter().flatten());
-    if values.any(|value| value.chars().any(char::is_control)) {
-        return Err(invalid_metadata(
-            "values must not contain control characters",
-        ));
+    if values.any(|value| value.len() > MAX_VALUE_LENGTH || value.chars().any(char::is_control)) {
+        return Err(invalid_metadata(format!(
+            "values must be at most {MAX_VALUE_LENGTH} characters long, without control \
+             characters"
+        )));
     }
     for (field, uris) in [
         ("redirect_uris", &metadata.redirect_uris),
@@ -205,16 +207,6 @@ fn check_bounds(request: &RegistrationRequest) -> Result<(), OAuthError> {
                 "{field} may hold at most {MAX_REDIRECT_URIS} URIs"
             )));
         }
-    }
-    let uris = metadata
-        .redirect_uris
-        .iter()
-        .chain(&metadata.post_logout_redirect_uris)
-        .chain(&metadata.client_uri);
-    if uris.into_iter().any(|uri| uri.len() > MAX_URI_LENGTH) {
-        return Err(invalid_metadata(format!(
-            "a URI may be at most {MAX_URI_LENGTH} characters long"
-        )));
     }
     if metadata.grant_types.len() > MAX_WORDS || metadata.response_types.len() > MAX_WORDS {
         return Err(invalid_metadata(format!(

@@ -213,7 +213,7 @@ fn lists_and_values_past_the_bounds_are_refused() {
     let many: Vec<String> = (0..=MAX_REDIRECT_URIS)
         .map(|i| format!("http://127.0.0.1/cb{i}"))
         .collect();
-    let long = format!("https://app.example/{}", "a".repeat(MAX_URI_LENGTH));
+    let long = format!("https://app.example/{}", "a".repeat(MAX_VALUE_LENGTH));
     for body in [
         with("redirect_uris", json!(many)),
         with("post_logout_redirect_uris", json!(many)),
@@ -229,6 +229,10 @@ fn lists_and_values_past_the_bounds_are_refused() {
         with("client_name", json!("two\nlines")),
         with("redirect_uris", json!(["http://127.0.0.1/c\u{0}b"])),
         with("application_type", json!("native\u{0}")),
+        with(
+            "token_endpoint_auth_method",
+            json!("x".repeat(MAX_VALUE_LENGTH + 1)),
+        ),
     ] {
         assert_eq!(code(&body), ErrorCode::InvalidClientMetadata);
     }
