@@ -92,6 +92,11 @@ macro_rules! client_columns {
 }
 pub(crate) use client_columns;
 
+/// How many columns `client_columns!` lists; `registrant` is the last, and
+/// a join may select more after them (`client_registration_select!`).
+const CLIENT_COLUMNS: usize = 15;
+const REGISTRANT: usize = CLIENT_COLUMNS - 1;
+
 /// A client's values as stored, in the order of `client_columns!`: lists as
 /// text.
 pub struct ClientColumns {
@@ -156,7 +161,7 @@ pub fn client(row: &dyn Row) -> Result<Client, RowError> {
         token_endpoint_auth_method: method
             .parse::<AuthMethod>()
             .map_err(|_| RowError::new(8, format!("unknown auth method {method}")))?,
-        registrant: registrant(&row.text(14)?, row.opt_int(9)?)?,
+        registrant: registrant(&row.text(REGISTRANT)?, row.opt_int(9)?)?,
         resource_server: row.flag(10)?,
         client_id_issued_at: row.int(11)?,
         client_secret_expires_at: row.int(12)?,
@@ -168,7 +173,7 @@ pub fn client(row: &dyn Row) -> Result<Client, RowError> {
 fn registrant(kind: &str, owner_id: Option<i64>) -> Result<Registrant, RowError> {
     Registrant::from_stored(kind, owner_id).ok_or_else(|| {
         RowError::new(
-            14,
+            REGISTRANT,
             format!("registrant {kind} does not go with owner {owner_id:?}"),
         )
     })
@@ -275,13 +280,16 @@ macro_rules! client_registration_select {
 pub(crate) use client_registration_select;
 
 pub fn client_registration(row: &dyn Row) -> Result<ClientRegistration, RowError> {
-    let application_type = row.text(15)?;
+    let application_type = row.text(CLIENT_COLUMNS)?;
     Ok(ClientRegistration {
         client: client(row)?,
         application_type: application_type.parse::<ApplicationType>().map_err(|_| {
-            RowError::new(15, format!("unknown application type {application_type}"))
+            RowError::new(
+                CLIENT_COLUMNS,
+                format!("unknown application type {application_type}"),
+            )
         })?,
-        access_token: token_key(row, 16)?,
+        access_token: token_key(row, CLIENT_COLUMNS + 1)?,
     })
 }
 
