@@ -148,7 +148,7 @@ pub async fn approve(
     request: &AuthorizationRequest,
     user_id: i64,
 ) -> Result<String, OAuthError> {
-    let now = crate::time::now();
+    let now = provider.clock.now();
     let mut answer: Vec<(&str, String)> = Vec::new();
     match request.response_type {
         ResponseType::Code => {
@@ -230,3 +230,6 @@ fn location(
     answer.push(("iss", provider.settings.issuer.clone()));
     super::oidc::response_mode::location(redirect_uri, fragment, answer)
 }
+
+#[cfg(test)]
+mod tests;

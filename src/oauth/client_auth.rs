@@ -129,3 +129,104 @@ pub async fn authenticate(
     }
     Ok(client)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::testing::*;
+    use crate::oauth::vocabulary::{AuthMethod, GrantType};
+    use crate::oauth::ErrorCode;
+    use crate::store::Registrant;
+
+    async fn authenticate_with(
+        core: &Core,
+        form: &[(&str, &str)],
+        basic: Option<&BasicCredentials>,
+    ) -> Result<Client, OAuthError> {
+        let params = params(form);
+        authenticate(&core.provider, &request(&params, basic)).await
+    }
+
+    #[tokio::test]
+    async fn a_generated_secret_works_by_basic_or_in_the_form() {
+        let core = Core::new();
+        let (client, secret) = core.confidential().await;
+        let by_basic = authenticate_with(&core, &[], Some(&basic(&client, &secret))).await;
+        assert_eq!(by_basic.unwrap().client_id, client.client_id);
+        let form = [
+            ("client_id", client.client_id.as_str()),
+            ("client_secret", &secret),
+        ];
+        assert!(authenticate_with(&core, &form, None).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_wrong_secret_an_unknown_client_or_no_credentials_are_invalid_client() {
+        let core = Core::new();
+        let (client, _) = core.confidential().await;
+        let wrong = basic(&client, "wrong");
+        let unknown = BasicCredentials {
+            client_id: "nobody".into(),
+            client_secret: "x".into(),
+        };
+        for basic in [Some(&wrong), Some(&unknown), None] {
+            let result = authenticate_with(&core, &[], basic).await;
+            assert_code(result, ErrorCode::InvalidClient);
+        }
+    }
+
+    #[tokio::test]
+    async fn two_methods_at_once_are_invalid_request() {
+        let core = Core::new();
+        let (client, secret) = core.confidential().await;
+        let basic = basic(&client, &secret);
+        // RFC 6749 §2.3: one method only; and the ids must agree.
+        for form in [
+            [("client_secret", secret.as_str())],
+            [("client_id", "someone-else")],
+        ] {
+            let result = authenticate_with(&core, &form, Some(&basic)).await;
+            assert_code(result, ErrorCode::InvalidRequest);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_public_client_sends_its_id_only_and_a_confidential_one_its_secret() {
+        let core = Core::new();
+        let (public, _) = core
+            .client(
+                Registrant::Operator,
+                AuthMethod::None,
+                &[GrantType::AuthorizationCode],
+            )
+            .await;
+        let id_only = [("client_id", public.client_id.as_str())];
+        assert!(authenticate_with(&core, &id_only, None).await.is_ok());
+        let with_secret = [
+            ("client_id", public.client_id.as_str()),
+            ("client_secret", "x"),
+        ];
+        let result = authenticate_with(&core, &with_secret, None).await;
+        assert_code(result, ErrorCode::InvalidClient);
+        let (confidential, _) = core.confidential().await;
+        let id_only = [("client_id", confidential.client_id.as_str())];
+        let result = authenticate_with(&core, &id_only, None).await;
+        assert_code(result, ErrorCode::InvalidClient);
+    }
+
+    #[tokio::test]
+    async fn a_chosen_secret_is_verified_with_argon2() {
+        let core = Core::new();
+        let (mut client, _) = core.confidential().await;
+        client.client_id = "chosen".into();
+        client.secret_hash = Some(crypto::hash_password("s3cret".into()).await.unwrap());
+        core.store_client(&client).await;
+        assert!(
+            authenticate_with(&core, &[], Some(&basic(&client, "s3cret")))
+                .await
+                .is_ok()
+        );
+        let result = authenticate_with(&core, &[], Some(&basic(&client, "s3creT"))).await;
+        assert_code(result, ErrorCode::InvalidClient);
+    }
+}

@@ -18,11 +18,15 @@ pub mod scope;
 pub mod tokens;
 pub mod vocabulary;
 
+#[cfg(test)]
+mod testing;
+
 pub use error::{ErrorCode, OAuthError};
 pub use params::Params;
 
 use crate::limits::{LimitSettings, Limiter};
 use crate::store::SharedStore;
+use crate::time::Clock;
 
 /// What the rules need to know about this deployment.
 #[derive(Debug, Clone)]
@@ -43,6 +47,8 @@ pub struct Provider {
     pub settings: Settings,
     /// Brute-force limits on every credential the core verifies.
     pub limiter: Limiter,
+    /// What "now" is for every rule about expiry.
+    pub clock: Clock,
     grants: grants::Registry,
 }
 
@@ -52,6 +58,7 @@ impl Provider {
             limiter: Limiter::new(store.clone(), limits),
             store,
             settings,
+            clock: Clock::system(),
             grants: grants::Registry::standard(),
         }
     }

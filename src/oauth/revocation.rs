@@ -28,3 +28,70 @@ pub async fn revoke(provider: &Provider, request: &ClientRequest<'_>) -> Result<
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::testing::*;
+    use crate::oauth::tokens::{self, Refresh};
+    use crate::store::Client;
+
+    /// Issues an access and a refresh token to `client`.
+    async fn issued(core: &Core, client: &Client) -> (String, String) {
+        let minted = tokens::mint(
+            &core.provider.settings,
+            NOW,
+            "profile",
+            Refresh::WithScope("profile"),
+        );
+        let grant = tokens::new_grant(&client.client_id, Some(1), NOW);
+        core.provider
+            .store
+            .issue_grant(&grant, &minted.rows)
+            .await
+            .unwrap();
+        let response = minted.response;
+        (response.access_token, response.refresh_token.unwrap())
+    }
+
+    async fn revoked(core: &Core, token: &str) -> bool {
+        let record = core
+            .provider
+            .store
+            .token(&crypto::token_key(token))
+            .await
+            .unwrap();
+        record.is_some_and(|r| r.revoked)
+    }
+
+    async fn revoke_as(core: &Core, client: &Client, secret: &str, token: &str) {
+        let params = params(&[("token", token)]);
+        let basic = basic(client, secret);
+        revoke(&core.provider, &request(&params, Some(&basic)))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_access_token_is_revoked_alone_and_a_refresh_token_with_its_grant() {
+        let core = Core::new();
+        let (client, secret) = core.confidential().await;
+        let (access, refresh) = issued(&core, &client).await;
+        revoke_as(&core, &client, &secret, &access).await;
+        assert!(revoked(&core, &access).await && !revoked(&core, &refresh).await);
+        let (access, refresh) = issued(&core, &client).await;
+        revoke_as(&core, &client, &secret, &refresh).await;
+        assert!(revoked(&core, &access).await, "RFC 7009 §2.1");
+    }
+
+    #[tokio::test]
+    async fn another_clients_token_and_unknown_tokens_are_answered_alike_and_untouched() {
+        let core = Core::new();
+        let (owner, _) = core.confidential().await;
+        let (other, other_secret) = core.confidential().await;
+        let (access, _) = issued(&core, &owner).await;
+        revoke_as(&core, &other, &other_secret, &access).await;
+        revoke_as(&core, &other, &other_secret, "unknown").await;
+        assert!(!revoked(&core, &access).await);
+    }
+}

@@ -32,7 +32,7 @@ impl Grant for AuthorizationCode {
             }
             return Err(invalid());
         }
-        let now = crate::time::now();
+        let now = provider.clock.now();
         if code.client_id != client.client_id || code.expires_at <= now {
             return Err(invalid());
         }

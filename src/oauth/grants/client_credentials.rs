@@ -31,7 +31,7 @@ impl Grant for ClientCredentials {
                 "this client may not obtain tokens without a user for any scope",
             ));
         }
-        let now = crate::time::now();
+        let now = provider.clock.now();
         // §4.4.3: a refresh token SHOULD NOT be included.
         let minted = tokens::mint(&provider.settings, now, &scope, Refresh::None);
         let grant = tokens::new_grant(&client.client_id, None, now);

@@ -76,3 +76,6 @@ pub async fn token_request(
 fn refresh_allowed(client: &Client) -> bool {
     client.allows_grant(GrantType::RefreshToken)
 }
+
+#[cfg(test)]
+mod tests;

@@ -39,7 +39,7 @@ impl Grant for Password {
         let Some(user) = user.filter(|_| verified) else {
             return Err(OAuthError::invalid_grant("wrong username or password"));
         };
-        let now = crate::time::now();
+        let now = provider.clock.now();
         let refresh = if refresh_allowed(client) {
             Refresh::WithScope(&scope)
         } else {

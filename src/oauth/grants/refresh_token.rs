@@ -41,7 +41,7 @@ impl Grant for RefreshToken {
             );
             return Err(invalid());
         }
-        let now = crate::time::now();
+        let now = provider.clock.now();
         if !record.is_active(now) {
             return Err(invalid());
         }
