@@ -179,6 +179,7 @@ async fn code(
             scope: scope.to_owned(),
             code_challenge: Some(challenge.to_owned()),
             expires_at: portcullis::time::now() + 3600,
+            oidc: None,
         })
         .await?;
     Ok(code)

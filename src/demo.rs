@@ -4,7 +4,8 @@
 //! work with only host and port changed.
 
 use crate::crypto;
-use crate::oauth::vocabulary::{AuthMethod, GrantType, ResponseType};
+use crate::keys::SigningAlg;
+use crate::oauth::vocabulary::{AccessTokenFormat, AuthMethod, GrantType, ResponseType};
 use crate::store::{Client, OpeningHours, Registrant, Restaurant, Store, StoreError, StoreResult};
 
 /// Another node seeding the same empty database at the same moment wins
@@ -151,6 +152,9 @@ async fn ensure_client(store: &dyn Store, client: &DemoClient) -> anyhow::Result
                 token_endpoint_auth_method: client.token_endpoint_auth_method,
                 registrant: Registrant::Operator,
                 resource_server: false,
+                id_token_signed_response_alg: SigningAlg::Rs256,
+                userinfo_signed_response_alg: None,
+                access_token_format: AccessTokenFormat::Opaque,
                 client_id_issued_at: crate::time::now(),
                 client_secret_expires_at: 0,
             })

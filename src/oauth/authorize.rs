@@ -164,6 +164,7 @@ pub async fn approve(
                     scope: request.scope.clone(),
                     code_challenge: request.code_challenge.clone(),
                     expires_at: now + provider.settings.code_ttl,
+                    oidc: None,
                 })
                 .await?;
             answer.push(("code", code));

@@ -72,5 +72,6 @@ pub fn new_grant(client_id: &str, user_id: Option<i64>, now: i64) -> NewGrant {
         client_id: client_id.to_owned(),
         user_id,
         created_at: now,
+        oidc: None,
     }
 }

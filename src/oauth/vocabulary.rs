@@ -127,6 +127,16 @@ protocol_word! {
     }
 }
 
+protocol_word! {
+    /// What a client's access tokens are: opaque (looked up by every
+    /// resource server, the default) or JWTs it can verify itself
+    /// (RFC 9068; revocation then shows only where the server is asked).
+    pub enum AccessTokenFormat {
+        Opaque,
+        Jwt,
+    }
+}
+
 /// Parses a space-separated list of words (the stored form of a client's
 /// grant and response types), failing on the first unknown word.
 pub fn parse_words<T: std::str::FromStr>(words: &str) -> Result<Vec<T>, String> {

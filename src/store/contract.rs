@@ -7,7 +7,11 @@
 use super::memory::MemoryStore;
 use super::*;
 use crate::crypto;
-use crate::oauth::vocabulary::{AuthMethod, GrantType, ResponseType};
+use crate::keys::{KeyEncryptionKey, Retirement, SigningAlg, StoredKey};
+use crate::oauth::oidc::claims::UserClaims;
+use crate::oauth::oidc::context::GrantContext;
+use crate::oauth::oidc::id_token::AuthenticationMethod;
+use crate::oauth::vocabulary::{AccessTokenFormat, AuthMethod, GrantType, ResponseType};
 use futures::future::join_all;
 
 /// A store to test and whatever keeps its database alive.
@@ -140,6 +144,10 @@ contract! {
     a_server_secret_is_created_once,
     purge_deletes_what_expired_and_the_grants_it_empties,
     restaurants_update_by_id_or_oid_and_refuse_a_taken_name,
+    a_users_claims_are_replaced_whole,
+    a_grants_openid_context_travels_from_code_to_tokens,
+    signing_keys_are_inserted_retired_and_deleted_by_plan,
+    consents_grow_by_union_and_revoking_one_ends_its_grants,
 }
 
 const NOW: i64 = 1_800_000_000;
@@ -159,6 +167,16 @@ fn grant(client_id: &str, user_id: Option<i64>) -> NewGrant {
         client_id: client_id.into(),
         user_id,
         created_at: NOW,
+        oidc: None,
+    }
+}
+
+fn context() -> GrantContext {
+    GrantContext {
+        auth_time: NOW - 5,
+        amr: vec![AuthenticationMethod::Password],
+        nonce: Some("n-0S6_WzA2Mj".into()),
+        claims: Some(r#"{"userinfo":{"email":null}}"#.into()),
     }
 }
 
@@ -181,6 +199,9 @@ fn client(client_id: &str, registrant: Registrant) -> Client {
         resource_server: true,
         client_id_issued_at: NOW,
         client_secret_expires_at: 0,
+        id_token_signed_response_alg: SigningAlg::Es256,
+        userinfo_signed_response_alg: Some(SigningAlg::EdDsa),
+        access_token_format: AccessTokenFormat::Jwt,
     }
 }
 
@@ -194,6 +215,7 @@ fn new_code(client_id: &str, user_id: i64) -> NewCode {
         scope: "profile".into(),
         code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
         expires_at: NOW + 60,
+        oidc: Some(context()),
     }
 }
 
@@ -431,6 +453,7 @@ async fn a_code_is_exchanged_at_most_once(store: &dyn Store) {
     assert_eq!(read.user_id, user.id);
     assert_eq!(read.redirect_uri, "https://app.example/cb");
     assert!(!read.redirect_uri_given && !read.used && read.grant_id.is_none());
+    assert_eq!(read.oidc, Some(context()));
     assert_eq!(read.code_challenge, code.code_challenge);
     assert_eq!(
         (read.scope.as_str(), read.expires_at),
@@ -670,4 +693,143 @@ async fn restaurants_update_by_id_or_oid_and_refuse_a_taken_name(store: &dyn Sto
         .await
         .unwrap()
         .is_none());
+}
+
+async fn a_users_claims_are_replaced_whole(store: &dyn Store) {
+    let user = store.create_user("mike", "h").await.unwrap();
+    assert_eq!(user.claims, UserClaims::default());
+    let claims = UserClaims {
+        name: Some("Mike Example".into()),
+        email: Some("mike@example.com".into()),
+        email_verified: Some(true),
+        ..UserClaims::default()
+    };
+    assert!(store.set_user_claims(user.id, &claims).await.unwrap());
+    assert_eq!(
+        store.user_by_id(user.id).await.unwrap().unwrap().claims,
+        claims
+    );
+    assert_eq!(
+        store.user_by_name("mike").await.unwrap().unwrap().claims,
+        claims
+    );
+    assert!(!store.set_user_claims(i64::MAX, &claims).await.unwrap());
+}
+
+async fn a_grants_openid_context_travels_from_code_to_tokens(store: &dyn Store) {
+    let (user, client) = user_and_client(store).await;
+    let with_context = NewGrant {
+        oidc: Some(context().for_grant()),
+        ..grant(&client.client_id, Some(user.id))
+    };
+    let token = new_token(TokenKind::Refresh, NOW + 60);
+    store
+        .issue_grant(&with_context, std::slice::from_ref(&token))
+        .await
+        .unwrap();
+    let record = store.token(&token.key).await.unwrap().unwrap();
+    assert_eq!(record.oidc, Some(context().for_grant()));
+    let plain = new_token(TokenKind::Access, NOW + 60);
+    store
+        .issue_grant(
+            &grant(&client.client_id, None),
+            std::slice::from_ref(&plain),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.token(&plain.key).await.unwrap().unwrap().oidc, None);
+}
+
+async fn signing_keys_are_inserted_retired_and_deleted_by_plan(store: &dyn Store) {
+    let kek =
+        KeyEncryptionKey::from_base64("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=").unwrap();
+    let first = StoredKey::generate(SigningAlg::Es256, &kek, NOW, NOW).unwrap();
+    let second = StoredKey::generate(SigningAlg::EdDsa, &kek, NOW + 1, NOW + 60).unwrap();
+    let both = [first.clone(), second.clone()];
+    store.apply_key_plan(&both, &[], &[]).await.unwrap();
+    // Inserting a key twice (two nodes planning at once) keeps one.
+    store.apply_key_plan(&both, &[], &[]).await.unwrap();
+    let keys = store.signing_keys().await.unwrap();
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[0].kid, first.kid);
+    assert_eq!(keys[0].public_jwk, first.public_jwk);
+    assert_eq!(keys[0].encrypted_private, first.encrypted_private);
+    assert_eq!((keys[1].activates_at, keys[1].retires_at), (NOW + 60, None));
+    let retire = |at: i64| Retirement {
+        kid: first.kid.clone(),
+        retires_at: at,
+        removes_at: at + 100,
+    };
+    store
+        .apply_key_plan(&[], &[retire(NOW + 10)], &[])
+        .await
+        .unwrap();
+    // A key already retired keeps its times.
+    store
+        .apply_key_plan(&[], &[retire(NOW + 20)], &[])
+        .await
+        .unwrap();
+    let keys = store.signing_keys().await.unwrap();
+    assert_eq!(
+        (keys[0].retires_at, keys[0].removes_at),
+        (Some(NOW + 10), Some(NOW + 110))
+    );
+    store
+        .apply_key_plan(&[], &[], std::slice::from_ref(&first.kid))
+        .await
+        .unwrap();
+    let kids: Vec<String> = store
+        .signing_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.kid)
+        .collect();
+    assert_eq!(kids, [second.kid]);
+}
+
+async fn consents_grow_by_union_and_revoking_one_ends_its_grants(store: &dyn Store) {
+    let (user, client) = user_and_client(store).await;
+    assert_eq!(
+        store.consent(user.id, &client.client_id).await.unwrap(),
+        None
+    );
+    store
+        .remember_consent(user.id, &client.client_id, "openid profile", NOW)
+        .await
+        .unwrap();
+    store
+        .remember_consent(user.id, &client.client_id, "profile email", NOW + 5)
+        .await
+        .unwrap();
+    let held = store.consent(user.id, &client.client_id).await.unwrap();
+    assert_eq!(held.as_deref(), Some("openid profile email"));
+    let listed = store.consents(user.id).await.unwrap();
+    assert_eq!(
+        listed,
+        [ConsentRecord {
+            client_id: client.client_id.clone(),
+            client_name: client.client_name.clone(),
+            scope: "openid profile email".into(),
+            granted_at: NOW + 5,
+        }]
+    );
+    let token = new_token(TokenKind::Refresh, NOW + 60);
+    store
+        .issue_grant(
+            &grant(&client.client_id, Some(user.id)),
+            std::slice::from_ref(&token),
+        )
+        .await
+        .unwrap();
+    store
+        .revoke_consent(user.id, &client.client_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.consent(user.id, &client.client_id).await.unwrap(),
+        None
+    );
+    assert!(store.token(&token.key).await.unwrap().unwrap().revoked);
+    assert!(store.consents(user.id).await.unwrap().is_empty());
 }

@@ -6,6 +6,7 @@
 //! transactions do.
 
 use super::*;
+use crate::oauth::oidc::context::GrantContext;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -19,6 +20,8 @@ struct State {
     sessions: BTreeMap<TokenKey, NewSession>,
     attempts: BTreeMap<String, Failures>,
     secrets: BTreeMap<String, Vec<u8>>,
+    keys: Vec<StoredKey>,
+    consents: BTreeMap<(i64, String), (String, i64)>,
     restaurants: Vec<Restaurant>,
     next_id: i64,
 }
@@ -27,6 +30,7 @@ struct Grant {
     client_id: String,
     user_id: Option<i64>,
     revoked: bool,
+    oidc: Option<GrantContext>,
 }
 
 struct StoredToken {
@@ -65,6 +69,7 @@ impl State {
                 client_id: grant.client_id.clone(),
                 user_id: grant.user_id,
                 revoked: false,
+                oidc: grant.oidc.clone(),
             },
         );
         self.add_tokens(id, tokens);
@@ -108,6 +113,7 @@ impl UserStore for MemoryStore {
             id: state.next_id(),
             username: username.into(),
             password_hash: password_hash.into(),
+            claims: UserClaims::default(),
         };
         state.users.push(user.clone());
         Ok(user)
@@ -128,6 +134,12 @@ impl UserStore for MemoryStore {
 
     async fn list_users(&self) -> StoreResult<Vec<User>> {
         Ok(self.state().users.clone())
+    }
+
+    async fn set_user_claims(&self, user_id: i64, claims: &UserClaims) -> StoreResult<bool> {
+        let mut state = self.state();
+        let user = state.users.iter_mut().find(|u| u.id == user_id);
+        Ok(user.map(|user| user.claims = claims.clone()).is_some())
     }
 }
 
@@ -181,6 +193,7 @@ impl ClientStore for MemoryStore {
         }
         state.delete_grants_of(client_id);
         state.codes.retain(|_, c| c.code.client_id != client_id);
+        state.consents.retain(|(_, client), _| client != client_id);
         Ok(true)
     }
 }
@@ -217,6 +230,7 @@ impl GrantStore for MemoryStore {
             expires_at: stored.token.expires_at,
             revoked: stored.revoked || grant.revoked || !client_exists,
             used: stored.used,
+            oidc: grant.oidc.clone(),
         }))
     }
 
@@ -280,6 +294,7 @@ impl GrantStore for MemoryStore {
             expires_at: stored.code.expires_at,
             used: stored.used,
             grant_id: stored.grant_id,
+            oidc: stored.code.oidc.clone(),
         }))
     }
 
@@ -384,6 +399,97 @@ impl AttemptStore for MemoryStore {
                 if entry.window_start == *window_start && entry.count > 0 {
                     entry.count -= 1;
                 }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl KeyStore for MemoryStore {
+    async fn signing_keys(&self) -> StoreResult<Vec<StoredKey>> {
+        let mut keys = self.state().keys.clone();
+        keys.sort_by(|a, b| (a.created_at, &a.kid).cmp(&(b.created_at, &b.kid)));
+        Ok(keys)
+    }
+
+    async fn apply_key_plan(
+        &self,
+        create: &[StoredKey],
+        retire: &[Retirement],
+        delete: &[String],
+    ) -> StoreResult<()> {
+        let mut state = self.state();
+        for key in create {
+            if !state.keys.iter().any(|k| k.kid == key.kid) {
+                state.keys.push(key.clone());
+            }
+        }
+        for retirement in retire {
+            let key = state.keys.iter_mut().find(|k| k.kid == retirement.kid);
+            if let Some(key) = key.filter(|k| k.retires_at.is_none()) {
+                key.retires_at = Some(retirement.retires_at);
+                key.removes_at = Some(retirement.removes_at);
+            }
+        }
+        state.keys.retain(|k| !delete.contains(&k.kid));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ConsentStore for MemoryStore {
+    async fn consent(&self, user_id: i64, client_id: &str) -> StoreResult<Option<String>> {
+        let state = self.state();
+        Ok(state
+            .consents
+            .get(&(user_id, client_id.to_owned()))
+            .map(|(scope, _)| scope.clone()))
+    }
+
+    async fn remember_consent(
+        &self,
+        user_id: i64,
+        client_id: &str,
+        scope: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        let mut state = self.state();
+        let entry = state
+            .consents
+            .entry((user_id, client_id.to_owned()))
+            .or_insert_with(|| (String::new(), now));
+        *entry = (super::rows::scope_union(&entry.0, scope), now);
+        Ok(())
+    }
+
+    async fn consents(&self, user_id: i64) -> StoreResult<Vec<ConsentRecord>> {
+        let state = self.state();
+        let mut consents: Vec<ConsentRecord> = state
+            .consents
+            .iter()
+            .filter(|((user, _), _)| *user == user_id)
+            .filter_map(|((_, client_id), (scope, granted_at))| {
+                let client = state.clients.iter().find(|c| &c.client_id == client_id)?;
+                Some(ConsentRecord {
+                    client_id: client_id.clone(),
+                    client_name: client.client_name.clone(),
+                    scope: scope.clone(),
+                    granted_at: *granted_at,
+                })
+            })
+            .collect();
+        consents
+            .sort_by(|a, b| (&a.client_name, &a.client_id).cmp(&(&b.client_name, &b.client_id)));
+        Ok(consents)
+    }
+
+    async fn revoke_consent(&self, user_id: i64, client_id: &str) -> StoreResult<()> {
+        let mut state = self.state();
+        state.consents.remove(&(user_id, client_id.to_owned()));
+        for grant in state.grants.values_mut() {
+            if grant.user_id == Some(user_id) && grant.client_id == client_id {
+                grant.revoked = true;
             }
         }
         Ok(())

@@ -27,6 +27,8 @@ pub use records::*;
 pub use restaurant::*;
 pub use sqlite::SqliteStore;
 
+use crate::keys::{Retirement, StoredKey};
+use crate::oauth::oidc::claims::UserClaims;
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -49,10 +51,13 @@ pub type SharedStore = Arc<dyn Store>;
 
 #[async_trait]
 pub trait UserStore {
+    /// A new user, with no claims yet.
     async fn create_user(&self, username: &str, password_hash: &str) -> StoreResult<User>;
     async fn user_by_name(&self, username: &str) -> StoreResult<Option<User>>;
     async fn user_by_id(&self, id: i64) -> StoreResult<Option<User>>;
     async fn list_users(&self) -> StoreResult<Vec<User>>;
+    /// Replaces a user's standard claims; false if there is no such user.
+    async fn set_user_claims(&self, user_id: i64, claims: &UserClaims) -> StoreResult<bool>;
 }
 
 #[async_trait]
@@ -127,6 +132,42 @@ pub trait AttemptStore {
     async fn release_attempts(&self, counted: &[(String, i64)]) -> StoreResult<()>;
 }
 
+/// Signing keys, shared by every node (see `crate::keys`).
+#[async_trait]
+pub trait KeyStore {
+    /// Every stored key, oldest first.
+    async fn signing_keys(&self) -> StoreResult<Vec<StoredKey>>;
+    /// Applies a rotation plan in one transaction: inserts the new keys,
+    /// marks the retired ones (a key already retired keeps its times) and
+    /// deletes the removed ones.
+    async fn apply_key_plan(
+        &self,
+        create: &[StoredKey],
+        retire: &[Retirement],
+        delete: &[String],
+    ) -> StoreResult<()>;
+}
+
+/// Consent remembered per user and client (OpenID Connect Core §3.1.2.4).
+#[async_trait]
+pub trait ConsentStore {
+    /// The scopes the user allowed the client, if any.
+    async fn consent(&self, user_id: i64, client_id: &str) -> StoreResult<Option<String>>;
+    /// Adds `scope` to what the user allowed the client.
+    async fn remember_consent(
+        &self,
+        user_id: i64,
+        client_id: &str,
+        scope: &str,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// The user's consents, with their clients' names, by client name.
+    async fn consents(&self, user_id: i64) -> StoreResult<Vec<ConsentRecord>>;
+    /// Forgets the consent and revokes every grant of that user to that
+    /// client, in one step: its tokens stop working at once.
+    async fn revoke_consent(&self, user_id: i64, client_id: &str) -> StoreResult<()>;
+}
+
 #[async_trait]
 pub trait SecretStore {
     /// The random secret named `name`, created on first use; every node
@@ -162,6 +203,8 @@ pub trait Store:
     + GrantStore
     + SessionStore
     + AttemptStore
+    + KeyStore
+    + ConsentStore
     + SecretStore
     + RestaurantStore
     + Send

@@ -1,6 +1,9 @@
 //! The rows the store reads and writes, as the protocol core sees them.
 
-use crate::oauth::vocabulary::{AuthMethod, GrantType, ResponseType};
+use crate::keys::SigningAlg;
+use crate::oauth::oidc::claims::UserClaims;
+use crate::oauth::oidc::context::GrantContext;
+use crate::oauth::vocabulary::{AccessTokenFormat, AuthMethod, GrantType, ResponseType};
 
 /// The at-rest key of a token, code or session id: its time-ordered id,
 /// then the SHA-256 of the whole token (see [`crate::crypto::token_key`]).
@@ -21,6 +24,8 @@ pub struct User {
     pub id: i64,
     pub username: String,
     pub password_hash: String,
+    /// OpenID Connect standard claims (Core §5.1).
+    pub claims: UserClaims,
 }
 
 /// Who registered a client, which decides how far it is trusted (SPEC §8):
@@ -83,6 +88,11 @@ pub struct Client {
     pub resource_server: bool,
     pub client_id_issued_at: i64,
     pub client_secret_expires_at: i64,
+    /// OpenID Connect Registration §2; RS256 unless the client chose.
+    pub id_token_signed_response_alg: SigningAlg,
+    /// Signed UserInfo answers, when the client registered an algorithm.
+    pub userinfo_signed_response_alg: Option<SigningAlg>,
+    pub access_token_format: AccessTokenFormat,
 }
 
 impl Client {
@@ -111,6 +121,8 @@ pub struct NewGrant {
     pub client_id: String,
     pub user_id: Option<i64>,
     pub created_at: i64,
+    /// For an OpenID Connect authorization: what refreshed ID tokens repeat.
+    pub oidc: Option<GrantContext>,
 }
 
 #[derive(Debug, Clone)]
@@ -138,6 +150,8 @@ pub struct TokenRecord {
     pub revoked: bool,
     /// A refresh token that was already rotated.
     pub used: bool,
+    /// The grant's OpenID Connect context, if it has one.
+    pub oidc: Option<GrantContext>,
 }
 
 impl TokenRecord {
@@ -159,6 +173,7 @@ pub struct NewCode {
     pub scope: String,
     pub code_challenge: Option<String>,
     pub expires_at: i64,
+    pub oidc: Option<GrantContext>,
 }
 
 #[derive(Debug, Clone)]
@@ -173,6 +188,7 @@ pub struct CodeRecord {
     pub used: bool,
     /// The grant issued from this code, once exchanged.
     pub grant_id: Option<i64>,
+    pub oidc: Option<GrantContext>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,4 +223,14 @@ pub struct Session {
 pub struct Failures {
     pub count: i64,
     pub window_start: i64,
+}
+
+/// A remembered consent (OpenID Connect Core §3.1.2.4), with its client's
+/// name for the account page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRecord {
+    pub client_id: String,
+    pub client_name: String,
+    pub scope: String,
+    pub granted_at: i64,
 }

@@ -6,7 +6,10 @@
 //! once. The SQL text stays per engine: placeholders and types differ.
 
 use super::*;
-use crate::oauth::vocabulary::{join_words, parse_words, AuthMethod};
+use crate::keys::{Jwk, SigningAlg, StoredKey};
+use crate::oauth::oidc::claims::UserClaims;
+use crate::oauth::oidc::context::GrantContext;
+use crate::oauth::vocabulary::{join_words, parse_words, AccessTokenFormat, AuthMethod};
 
 /// Why a stored row is not a record (a bug or a hand-edited database).
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +43,39 @@ pub trait Row {
     fn opt_int(&self, column: usize) -> Result<Option<i64>, RowError>;
     /// A boolean, whatever the engine stores it as.
     fn flag(&self, column: usize) -> Result<bool, RowError>;
+    fn bytes(&self, column: usize) -> Result<Vec<u8>, RowError>;
+}
+
+/// A JSON column as a value.
+fn json<T: serde::de::DeserializeOwned>(row: &dyn Row, column: usize) -> Result<T, RowError> {
+    serde_json::from_str(&row.text(column)?).map_err(|e| RowError::new(column, e))
+}
+
+/// A nullable JSON column as a value.
+fn opt_json<T: serde::de::DeserializeOwned>(
+    row: &dyn Row,
+    column: usize,
+) -> Result<Option<T>, RowError> {
+    row.opt_text(column)?
+        .map(|text| serde_json::from_str(&text).map_err(|e| RowError::new(column, e)))
+        .transpose()
+}
+
+/// A column holding one of our words (an algorithm, a format, …).
+fn word<T: std::str::FromStr>(row: &dyn Row, column: usize) -> Result<T, RowError> {
+    let text = row.text(column)?;
+    text.parse()
+        .map_err(|_| RowError::new(column, format!("unknown value {text}")))
+}
+
+/// The stored form of a value kept as JSON.
+pub fn to_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
+/// The stored form of an optional grant context.
+pub fn context_json(context: &Option<GrantContext>) -> Option<String> {
+    context.as_ref().map(to_json)
 }
 
 /// The stored code of a token kind.
@@ -60,7 +96,7 @@ fn token_kind(code: i64, column: usize) -> Result<TokenKind, RowError> {
 
 macro_rules! user_columns {
     () => {
-        "id, username, password_hash"
+        "id, username, password_hash, claims"
     };
 }
 pub(crate) use user_columns;
@@ -70,6 +106,7 @@ pub fn user(row: &dyn Row) -> Result<User, RowError> {
         id: row.int(0)?,
         username: row.text(1)?,
         password_hash: row.text(2)?,
+        claims: json::<UserClaims>(row, 3)?,
     })
 }
 
@@ -77,7 +114,8 @@ macro_rules! client_columns {
     () => {
         "client_id, client_name, client_uri, secret_hash, redirect_uris, grant_types,
          response_types, scope, token_endpoint_auth_method, owner_id, resource_server,
-         client_id_issued_at, client_secret_expires_at, post_logout_redirect_uris"
+         client_id_issued_at, client_secret_expires_at, post_logout_redirect_uris,
+         id_token_signed_response_alg, userinfo_signed_response_alg, access_token_format"
     };
 }
 pub(crate) use client_columns;
@@ -103,6 +141,9 @@ pub struct ClientColumns {
     pub client_secret_expires_at: i64,
     /// A JSON array.
     pub post_logout_redirect_uris: String,
+    pub id_token_signed_response_alg: &'static str,
+    pub userinfo_signed_response_alg: Option<&'static str>,
+    pub access_token_format: &'static str,
 }
 
 impl ClientColumns {
@@ -125,6 +166,11 @@ impl ClientColumns {
                 client.post_logout_redirect_uris.clone(),
             )
             .to_string(),
+            id_token_signed_response_alg: client.id_token_signed_response_alg.as_str(),
+            userinfo_signed_response_alg: client
+                .userinfo_signed_response_alg
+                .map(SigningAlg::as_str),
+            access_token_format: client.access_token_format.as_str(),
         }
     }
 }
@@ -147,8 +193,16 @@ pub fn client(row: &dyn Row) -> Result<Client, RowError> {
         resource_server: row.flag(10)?,
         client_id_issued_at: row.int(11)?,
         client_secret_expires_at: row.int(12)?,
-        post_logout_redirect_uris: serde_json::from_str(&row.text(13)?)
-            .map_err(|e| RowError::new(13, e))?,
+        post_logout_redirect_uris: json(row, 13)?,
+        id_token_signed_response_alg: word(row, 14)?,
+        userinfo_signed_response_alg: row
+            .opt_text(15)?
+            .map(|alg| {
+                alg.parse()
+                    .map_err(|_| RowError::new(15, format!("unknown alg {alg}")))
+            })
+            .transpose()?,
+        access_token_format: word::<AccessTokenFormat>(row, 16)?,
     })
 }
 
@@ -158,7 +212,7 @@ macro_rules! token_select {
     () => {
         "SELECT t.kind, t.grant_id, g.client_id, g.user_id, u.username, t.scope,
                 t.issued_at, t.expires_at,
-                (t.revoked OR g.revoked OR c.client_id IS NULL) AS revoked, t.used
+                (t.revoked OR g.revoked OR c.client_id IS NULL) AS revoked, t.used, g.oidc
          FROM tokens t
          JOIN grants g ON g.id = t.grant_id
          LEFT JOIN clients c ON c.client_id = g.client_id
@@ -179,13 +233,14 @@ pub fn token(row: &dyn Row) -> Result<TokenRecord, RowError> {
         expires_at: row.int(7)?,
         revoked: row.flag(8)?,
         used: row.flag(9)?,
+        oidc: opt_json(row, 10)?,
     })
 }
 
 macro_rules! code_columns {
     () => {
         "client_id, user_id, redirect_uri, redirect_uri_given, scope, code_challenge,
-         expires_at, used, grant_id"
+         expires_at, used, grant_id, oidc"
     };
 }
 pub(crate) use code_columns;
@@ -201,6 +256,7 @@ pub fn code(row: &dyn Row) -> Result<CodeRecord, RowError> {
         expires_at: row.int(6)?,
         used: row.flag(7)?,
         grant_id: row.opt_int(8)?,
+        oidc: opt_json(row, 9)?,
     })
 }
 
@@ -231,6 +287,56 @@ pub fn failures(row: &dyn Row) -> Result<(String, Failures), RowError> {
             window_start: row.int(2)?,
         },
     ))
+}
+
+macro_rules! signing_key_columns {
+    () => {
+        "kid, alg, public_jwk, encrypted_private, created_at, activates_at, retires_at,
+         removes_at"
+    };
+}
+pub(crate) use signing_key_columns;
+
+pub fn signing_key(row: &dyn Row) -> Result<StoredKey, RowError> {
+    Ok(StoredKey {
+        kid: row.text(0)?,
+        alg: word(row, 1)?,
+        public_jwk: json::<Jwk>(row, 2)?,
+        encrypted_private: row.bytes(3)?,
+        created_at: row.int(4)?,
+        activates_at: row.int(5)?,
+        retires_at: row.opt_int(6)?,
+        removes_at: row.opt_int(7)?,
+    })
+}
+
+/// A consent joined with its client's name.
+macro_rules! consent_select {
+    () => {
+        "SELECT k.client_id, c.client_name, k.scope, k.granted_at
+         FROM consents k JOIN clients c ON c.client_id = k.client_id"
+    };
+}
+pub(crate) use consent_select;
+
+pub fn consent(row: &dyn Row) -> Result<ConsentRecord, RowError> {
+    Ok(ConsentRecord {
+        client_id: row.text(0)?,
+        client_name: row.text(1)?,
+        scope: row.text(2)?,
+        granted_at: row.int(3)?,
+    })
+}
+
+/// The union of two space-separated scopes, `held` first.
+pub fn scope_union(held: &str, added: &str) -> String {
+    let mut tokens: Vec<&str> = held.split_whitespace().collect();
+    for token in added.split_whitespace() {
+        if !tokens.contains(&token) {
+            tokens.push(token);
+        }
+    }
+    tokens.join(" ")
 }
 
 macro_rules! restaurant_columns {

@@ -110,6 +110,7 @@ impl ClientForm {
             response_types: self.response_types.clone(),
             scope: self.scope.clone(),
             token_endpoint_auth_method: present(&self.token_endpoint_auth_method),
+            ..ClientMetadata::default()
         }
     }
 }

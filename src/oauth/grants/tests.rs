@@ -266,6 +266,7 @@ mod authorization_code {
                 scope: "profile".into(),
                 code_challenge: challenge.map(str::to_owned),
                 expires_at: NOW + 60,
+                oidc: None,
             })
             .await
             .unwrap();

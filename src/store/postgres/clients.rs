@@ -30,7 +30,8 @@ impl ClientStore for PostgresStore {
                 .prepare_cached(concat!(
                     "INSERT INTO clients (",
                     client_columns!(),
-                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                      $17)"
                 ))
                 .await?;
             tx.execute(
@@ -50,6 +51,9 @@ impl ClientStore for PostgresStore {
                     &c.client_id_issued_at,
                     &c.client_secret_expires_at,
                     &c.post_logout_redirect_uris,
+                    &c.id_token_signed_response_alg,
+                    &c.userinfo_signed_response_alg,
+                    &c.access_token_format,
                 ],
             )
             .await?;
@@ -100,10 +104,13 @@ impl ClientStore for PostgresStore {
                 return Ok(false);
             }
             delete_grants_of(&tx, client_id).await?;
-            let codes = tx
-                .prepare_cached("DELETE FROM codes WHERE client_id = $1")
-                .await?;
-            tx.execute(&codes, &[&client_id]).await?;
+            for statement in [
+                "DELETE FROM codes WHERE client_id = $1",
+                "DELETE FROM consents WHERE client_id = $1",
+            ] {
+                let delete = tx.prepare_cached(statement).await?;
+                tx.execute(&delete, &[&client_id]).await?;
+            }
             tx.commit().await?;
             Ok(true)
         })

@@ -58,11 +58,13 @@ impl GrantStore for PostgresStore {
     /// grant and its tokens are committed together or not at all.
     async fn issue_grant(&self, grant: &NewGrant, tokens: &[NewToken]) -> StoreResult<i64> {
         let columns = TokenColumns::of(tokens);
+        let oidc = rows::context_json(&grant.oidc);
         self.run(async |conn| {
             let issue = conn
                 .prepare_cached(
                     "WITH g AS (
-                       INSERT INTO grants (client_id, user_id, created_at) VALUES ($6, $7, $8)
+                       INSERT INTO grants (client_id, user_id, created_at, oidc)
+                       VALUES ($6, $7, $8, $9)
                        RETURNING id
                      ), t AS (
                        INSERT INTO tokens (hash, kind, scope, issued_at, expires_at, grant_id)
@@ -86,6 +88,7 @@ impl GrantStore for PostgresStore {
                         &grant.client_id,
                         &grant.user_id,
                         &grant.created_at,
+                        &oidc,
                     ],
                 )
                 .await?;
@@ -152,12 +155,13 @@ impl GrantStore for PostgresStore {
     }
 
     async fn create_code(&self, code: &NewCode) -> StoreResult<()> {
+        let oidc = rows::context_json(&code.oidc);
         self.run(async |conn| {
             let insert = conn
                 .prepare_cached(
                     "INSERT INTO codes (hash, client_id, user_id, redirect_uri, redirect_uri_given,
-                        scope, code_challenge, expires_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                        scope, code_challenge, expires_at, oidc)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .await?;
             conn.execute(
@@ -171,6 +175,7 @@ impl GrantStore for PostgresStore {
                     &code.scope,
                     &code.code_challenge,
                     &code.expires_at,
+                    &oidc,
                 ],
             )
             .await?;

@@ -19,6 +19,7 @@
 mod attempts;
 mod clients;
 mod grants;
+mod keys;
 mod restaurants;
 mod sessions;
 mod users;
@@ -216,6 +217,9 @@ impl Row for tokio_postgres::Row {
         self.try_get(column).map_err(|e| RowError::new(column, e))
     }
     fn flag(&self, column: usize) -> Result<bool, RowError> {
+        self.try_get(column).map_err(|e| RowError::new(column, e))
+    }
+    fn bytes(&self, column: usize) -> Result<Vec<u8>, RowError> {
         self.try_get(column).map_err(|e| RowError::new(column, e))
     }
 }

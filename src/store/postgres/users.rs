@@ -1,6 +1,7 @@
 //! Users.
 
 use super::{all, optional, PostgresStore};
+use crate::oauth::oidc::claims::UserClaims;
 use crate::store::rows::{self, user_columns};
 use crate::store::{StoreResult, User, UserStore};
 use async_trait::async_trait;
@@ -62,6 +63,17 @@ impl UserStore for PostgresStore {
                 ))
                 .await?;
             all(client.query(&select, &[]).await?, rows::user)
+        })
+        .await
+    }
+
+    async fn set_user_claims(&self, user_id: i64, claims: &UserClaims) -> StoreResult<bool> {
+        let claims = rows::to_json(claims);
+        self.run(async |client| {
+            let update = client
+                .prepare_cached("UPDATE users SET claims = $1 WHERE id = $2")
+                .await?;
+            Ok(client.execute(&update, &[&claims, &user_id]).await? == 1)
         })
         .await
     }

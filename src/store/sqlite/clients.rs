@@ -27,7 +27,7 @@ impl ClientStore for SqliteStore {
             conn.prepare_cached(concat!(
                 "INSERT INTO clients (",
                 client_columns!(),
-                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             ))?
             .execute(params![
                 c.client_id,
@@ -43,7 +43,10 @@ impl ClientStore for SqliteStore {
                 c.resource_server,
                 c.client_id_issued_at,
                 c.client_secret_expires_at,
-                c.post_logout_redirect_uris
+                c.post_logout_redirect_uris,
+                c.id_token_signed_response_alg,
+                c.userinfo_signed_response_alg,
+                c.access_token_format
             ])?;
             Ok(())
         })
@@ -87,8 +90,12 @@ impl ClientStore for SqliteStore {
                 return Ok(false);
             }
             delete_grants_of(conn, &client_id)?;
-            conn.prepare_cached("DELETE FROM codes WHERE client_id = ?")?
-                .execute([&client_id])?;
+            for statement in [
+                "DELETE FROM codes WHERE client_id = ?",
+                "DELETE FROM consents WHERE client_id = ?",
+            ] {
+                conn.prepare_cached(statement)?.execute([&client_id])?;
+            }
             Ok(true)
         })
         .await

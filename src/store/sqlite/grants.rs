@@ -13,8 +13,15 @@ use rusqlite::{params, Connection, OptionalExtension};
 const PURGE_BATCH: i64 = 1000;
 
 fn insert_grant(conn: &Connection, grant: &NewGrant) -> rusqlite::Result<i64> {
-    conn.prepare_cached("INSERT INTO grants (client_id, user_id, created_at) VALUES (?, ?, ?)")?
-        .execute(params![grant.client_id, grant.user_id, grant.created_at])?;
+    conn.prepare_cached(
+        "INSERT INTO grants (client_id, user_id, created_at, oidc) VALUES (?, ?, ?, ?)",
+    )?
+    .execute(params![
+        grant.client_id,
+        grant.user_id,
+        grant.created_at,
+        rows::context_json(&grant.oidc)
+    ])?;
     Ok(conn.last_insert_rowid())
 }
 
@@ -102,8 +109,8 @@ impl GrantStore for SqliteStore {
         self.write(move |conn| {
             conn.prepare_cached(
                 "INSERT INTO codes (hash, client_id, user_id, redirect_uri, redirect_uri_given,
-                    scope, code_challenge, expires_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    scope, code_challenge, expires_at, oidc)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )?
             .execute(params![
                 &code.key.0[..],
@@ -113,7 +120,8 @@ impl GrantStore for SqliteStore {
                 code.redirect_uri_given,
                 code.scope,
                 code.code_challenge,
-                code.expires_at
+                code.expires_at,
+                rows::context_json(&code.oidc)
             ])?;
             Ok(())
         })

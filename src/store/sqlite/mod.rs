@@ -7,6 +7,7 @@
 mod attempts;
 mod clients;
 mod grants;
+mod keys;
 mod migrate;
 mod readers;
 mod restaurants;
@@ -157,6 +158,9 @@ impl Row for rusqlite::Row<'_> {
         self.get(column).map_err(|e| RowError::new(column, e))
     }
     fn flag(&self, column: usize) -> Result<bool, RowError> {
+        self.get(column).map_err(|e| RowError::new(column, e))
+    }
+    fn bytes(&self, column: usize) -> Result<Vec<u8>, RowError> {
         self.get(column).map_err(|e| RowError::new(column, e))
     }
 }

@@ -1,6 +1,7 @@
 //! Users.
 
 use super::{mapped, SqliteStore};
+use crate::oauth::oidc::claims::UserClaims;
 use crate::store::rows::{self, user_columns};
 use crate::store::{StoreResult, User, UserStore};
 use async_trait::async_trait;
@@ -58,5 +59,16 @@ impl UserStore for SqliteStore {
             .query_map([], mapped(rows::user))?
             .collect()
         })
+    }
+
+    async fn set_user_claims(&self, user_id: i64, claims: &UserClaims) -> StoreResult<bool> {
+        let claims = rows::to_json(claims);
+        self.write(move |conn| {
+            let updated = conn
+                .prepare_cached("UPDATE users SET claims = ? WHERE id = ?")?
+                .execute(params![claims, user_id])?;
+            Ok(updated == 1)
+        })
+        .await
     }
 }
