@@ -147,6 +147,8 @@ async fn grant(
         refresh_token_ttl: 24 * 3600,
         code_ttl: 3600,
         self_registered_client_credentials_scopes: Vec::new(),
+        id_token_ttl: 3600,
+        jwt_access_token_ttl: 300,
     };
     let now = portcullis::time::now();
     let minted = tokens::mint(&settings, now, scope, Refresh::WithScope(scope));

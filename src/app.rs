@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::http::{self, AppState};
+use crate::keys::SigningKeys;
 use crate::limits::LimitSettings;
 use crate::oauth::{Provider, Settings};
 use crate::store::{self, SharedStore};
@@ -15,6 +16,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
@@ -23,7 +25,9 @@ use tower::ServiceExt;
 pub struct App {
     pub router: Router,
     pub store: SharedStore,
+    keys: Arc<SigningKeys>,
     purge_interval: Duration,
+    key_refresh_interval: Duration,
     /// A client must send its request headers within this time (slowloris).
     header_timeout: Duration,
 }
@@ -51,6 +55,8 @@ impl App {
             self_registered_client_credentials_scopes: config
                 .self_registered_client_credentials_scopes
                 .clone(),
+            id_token_ttl: config.id_token_ttl,
+            jwt_access_token_ttl: config.jwt_access_token_ttl,
         };
         let limits = LimitSettings {
             max_failures: config.rate_limit_failures,
@@ -59,21 +65,51 @@ impl App {
         };
         let purge_interval = Duration::from_secs(config.purge_interval.max(1));
         let header_timeout = Duration::from_secs(config.header_timeout);
-        let provider = Provider::new(store.clone(), settings, limits);
+        let keys = Arc::new(
+            SigningKeys::open(
+                store.clone(),
+                config.key_encryption_key()?,
+                config.rotation_policy(),
+                crate::time::now(),
+            )
+            .await?,
+        );
+        let key_refresh_interval = Duration::from_secs(config.key_refresh_interval);
+        let provider = Provider::new(store.clone(), settings, limits, keys.clone());
         Ok(App {
             router: http::router(AppState::new(provider, config).await?),
             store,
+            keys,
             purge_interval,
+            key_refresh_interval,
             header_timeout,
         })
     }
 
-    /// Serves on `listener`, purging expired rows periodically, until
-    /// `shutdown` completes.
+    /// Serves on `listener`, purging expired rows and looking at the
+    /// signing keys periodically, until `shutdown` completes.
     pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
         let purge = tokio::spawn(purge_periodically(self.store, self.purge_interval));
+        let keys = tokio::spawn(refresh_keys_periodically(
+            self.keys,
+            self.key_refresh_interval,
+        ));
         accept_loop(listener, self.router, self.header_timeout, shutdown).await;
         purge.abort();
+        keys.abort();
+    }
+}
+
+/// Rotates the signing keys on schedule and picks up keys other nodes
+/// made.
+async fn refresh_keys_periodically(keys: Arc<SigningKeys>, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        if let Err(error) = keys.refresh(crate::time::now()).await {
+            tracing::warn!(error = %format!("{error:#}"), "signing keys not refreshed");
+        }
     }
 }
 

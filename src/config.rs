@@ -5,6 +5,7 @@
 //! file > built-in defaults. Validated once at start; the rest of the
 //! server receives the typed [`Config`] and never reads the environment.
 
+use crate::keys::{KeyEncryptionKey, RotationPolicy};
 use crate::oauth::registration::redirect_uri::is_loopback;
 use anyhow::{bail, Context};
 use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser};
@@ -13,7 +14,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use url::Url;
 
-/// The scopes the demo client and the example resource API use.
+/// The scopes of the demo client and the example resource API; OpenID
+/// Connect's are always added (see [`Config::validated`]).
 pub const DEFAULT_SCOPES: [&str; 5] = [
     "all",
     "profile",
@@ -96,7 +98,9 @@ pub struct Config {
         default_value_t = 600
     )]
     pub purge_interval: u64,
-    /// Scopes advertised in the metadata; clients may register only these.
+    /// Scopes advertised in the metadata, besides OpenID Connect's (openid,
+    /// profile, email, address, phone, offline_access); clients may
+    /// register only these.
     #[arg(
         long,
         global = true,
@@ -159,6 +163,62 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub self_registered_client_credentials_scopes: Vec<String>,
+    /// The key that encrypts signing keys at rest: 32 random bytes in
+    /// base64 (`openssl rand -base64 32`). Required to serve, unless a file
+    /// is named; `--demo` creates one beside an SQLite database.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_KEY_ENCRYPTION_KEY",
+        hide_env_values = true
+    )]
+    pub key_encryption_key: Option<String>,
+    /// A file holding the key-encryption key (base64 text).
+    #[arg(long, global = true, env = "PORTCULLIS_KEY_ENCRYPTION_KEY_FILE")]
+    pub key_encryption_key_file: Option<PathBuf>,
+    /// Days a signing key signs before a successor replaces it.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_KEY_ROTATION_DAYS",
+        default_value_t = 90
+    )]
+    pub key_rotation_days: i64,
+    /// Seconds a new signing key is published before it signs, so that
+    /// relying parties' cached JWK Sets know it (1 day).
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_KEY_PUBLICATION_DELAY",
+        default_value_t = 86_400
+    )]
+    pub key_publication_delay: i64,
+    /// Seconds between each node's look at the signing keys (new keys from
+    /// other nodes, rotation).
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_KEY_REFRESH_INTERVAL",
+        default_value_t = 60
+    )]
+    pub key_refresh_interval: u64,
+    /// ID token lifetime in seconds.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_ID_TOKEN_TTL",
+        default_value_t = 3600
+    )]
+    pub id_token_ttl: i64,
+    /// Lifetime of RFC 9068 JWT access tokens in seconds: short, since a
+    /// revoked JWT stays verifiable offline until it expires.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_JWT_ACCESS_TOKEN_TTL",
+        default_value_t = 300
+    )]
+    pub jwt_access_token_ttl: i64,
 }
 
 /// Only the settings, for [`Config::new`].
@@ -233,10 +293,17 @@ impl Config {
             ("rate_limit_window", self.rate_limit_window),
             ("header_timeout", self.header_timeout as i64),
             ("request_timeout", self.request_timeout as i64),
+            ("key_rotation_days", self.key_rotation_days),
+            ("key_refresh_interval", self.key_refresh_interval as i64),
+            ("id_token_ttl", self.id_token_ttl),
+            ("jwt_access_token_ttl", self.jwt_access_token_ttl),
         ] {
             if value <= 0 {
                 bail!("{name} must be a positive number of seconds, not {value}");
             }
+        }
+        if self.key_publication_delay < 0 {
+            bail!("key_publication_delay must not be negative");
         }
         if self.db_max_connections == 0 {
             bail!("db_max_connections must be at least 1");
@@ -261,6 +328,8 @@ impl Config {
                 .map(str::to_owned)
                 .collect();
         }
+        self.scopes_supported =
+            crate::oauth::oidc::discovery::scopes_supported(&self.scopes_supported);
         Ok(self)
     }
 
@@ -268,6 +337,50 @@ impl Config {
     /// lower case by [`Config::validated`]).
     pub fn secure_cookies(&self) -> bool {
         self.issuer().starts_with("https://")
+    }
+
+    /// The key that seals signing keys: the one configured, or with
+    /// `--demo` one kept beside the SQLite database (created on first use).
+    pub fn key_encryption_key(&self) -> anyhow::Result<KeyEncryptionKey> {
+        if let Some(value) = &self.key_encryption_key {
+            return Ok(KeyEncryptionKey::from_base64(value)?);
+        }
+        if let Some(path) = &self.key_encryption_key_file {
+            return Ok(KeyEncryptionKey::from_file(path)?);
+        }
+        if !self.demo {
+            bail!(
+                "no key-encryption key: signing keys are stored encrypted. Set \
+                 --key-encryption-key (or PORTCULLIS_KEY_ENCRYPTION_KEY) to 32 random bytes in \
+                 base64, e.g. from `openssl rand -base64 32`, or name a file with \
+                 --key-encryption-key-file"
+            );
+        }
+        let beside = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))
+            .map(|file| Path::new(file.split('?').next().unwrap_or_default()))
+            .and_then(Path::parent)
+            .unwrap_or(Path::new(""));
+        let path = beside.join("portcullis.kek");
+        if path.exists() {
+            Ok(KeyEncryptionKey::from_file(&path)?)
+        } else {
+            tracing::warn!(path = %path.display(), "demo: created a key-encryption key file");
+            Ok(KeyEncryptionKey::generate_file(&path)?)
+        }
+    }
+
+    /// How signing keys rotate under these settings.
+    pub fn rotation_policy(&self) -> RotationPolicy {
+        // A token may be accepted a little after its `exp` (clock leeway).
+        const LEEWAY: i64 = 300;
+        RotationPolicy {
+            publication_delay: self.key_publication_delay,
+            rotate_after: self.key_rotation_days * 24 * 3600,
+            ..RotationPolicy::new(self.id_token_ttl.max(self.jwt_access_token_ttl) + LEEWAY)
+        }
     }
 
     /// The rules for registering clients on this server.
@@ -425,7 +538,13 @@ mod tests {
         assert_eq!(c.code_ttl, 30);
         assert_eq!(c.access_token_ttl, 20);
         assert_eq!(c.refresh_token_ttl, 30 * 24 * 3600);
-        assert_eq!(c.scopes_supported, ["a", "b", "c"]);
+        let operator: Vec<&str> = c
+            .scopes_supported
+            .iter()
+            .map(String::as_str)
+            .skip(6)
+            .collect();
+        assert_eq!(operator, ["a", "b", "c"], "after OpenID Connect's six");
         assert!(c.trust_forwarded_for);
         assert_eq!(c.issuer(), "http://127.0.0.1:7000");
     }

@@ -89,7 +89,7 @@ mod tests {
 
     #[tokio::test]
     async fn no_token_is_missing_and_a_bad_expired_or_refresh_token_invalid() {
-        let core = Core::new();
+        let core = Core::new().await;
         assert_eq!(
             verify(&core.provider, None, ANY).await.unwrap_err(),
             BearerError::Missing
@@ -117,7 +117,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_resource_may_need_a_user_and_one_of_its_scopes() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (userless, _) = issued(&core, "read", None).await;
         let about_a_user = Requirement {
             any_scope: &[],

@@ -149,7 +149,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_generated_secret_works_by_basic_or_in_the_form() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, secret) = core.confidential().await;
         let by_basic = authenticate_with(&core, &[], Some(&basic(&client, &secret))).await;
         assert_eq!(by_basic.unwrap().client_id, client.client_id);
@@ -162,7 +162,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_wrong_secret_an_unknown_client_or_no_credentials_are_invalid_client() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, _) = core.confidential().await;
         let wrong = basic(&client, "wrong");
         let unknown = BasicCredentials {
@@ -177,7 +177,7 @@ mod tests {
 
     #[tokio::test]
     async fn two_methods_at_once_are_invalid_request() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, secret) = core.confidential().await;
         let basic = basic(&client, &secret);
         // RFC 6749 §2.3: one method only; and the ids must agree.
@@ -192,7 +192,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_public_client_sends_its_id_only_and_a_confidential_one_its_secret() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (public, _) = core
             .client(
                 Registrant::Operator,
@@ -216,7 +216,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_chosen_secret_is_verified_with_argon2() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (mut client, _) = core.confidential().await;
         client.client_id = "chosen".into();
         client.secret_hash = Some(crypto::hash_password("s3cret".into()).await.unwrap());

@@ -111,7 +111,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_client_sees_its_own_active_token_until_it_expires() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, secret) = core.confidential().await;
         let token = issued(&core, &client).await;
         let seen = ask(&core, &client, &secret, &token).await.unwrap();
@@ -126,7 +126,7 @@ mod tests {
 
     #[tokio::test]
     async fn another_clients_token_is_inactive_unless_the_caller_is_a_resource_server() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (owner, _) = core.confidential().await;
         let (other, other_secret) = core.confidential().await;
         let token = issued(&core, &owner).await;
@@ -145,7 +145,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_public_client_cannot_introspect() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (public, _) = core
             .client(
                 Registrant::Operator,
@@ -164,7 +164,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_missing_token_is_invalid_request_and_garbage_is_inactive() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, secret) = core.confidential().await;
         let basic = basic(&client, &secret);
         let empty = params(&[]);

@@ -24,9 +24,11 @@ mod testing;
 pub use error::{ErrorCode, OAuthError};
 pub use params::Params;
 
+use crate::keys::SigningKeys;
 use crate::limits::{LimitSettings, Limiter};
 use crate::store::SharedStore;
 use crate::time::Clock;
+use std::sync::Arc;
 
 /// What the rules need to know about this deployment.
 #[derive(Debug, Clone)]
@@ -39,6 +41,9 @@ pub struct Settings {
     /// The scopes that clients the operator did not register may obtain
     /// without a user (client_credentials, SPEC §8); none by default.
     pub self_registered_client_credentials_scopes: Vec<String>,
+    pub id_token_ttl: i64,
+    /// RFC 9068 access tokens live this long instead of `access_token_ttl`.
+    pub jwt_access_token_ttl: i64,
 }
 
 /// The protocol core with its store: what every endpoint calls into.
@@ -49,16 +54,24 @@ pub struct Provider {
     pub limiter: Limiter,
     /// What "now" is for every rule about expiry.
     pub clock: Clock,
+    /// The keys ID tokens and JWT access tokens are signed with.
+    pub keys: Arc<SigningKeys>,
     grants: grants::Registry,
 }
 
 impl Provider {
-    pub fn new(store: SharedStore, settings: Settings, limits: LimitSettings) -> Self {
+    pub fn new(
+        store: SharedStore,
+        settings: Settings,
+        limits: LimitSettings,
+        keys: Arc<SigningKeys>,
+    ) -> Self {
         Provider {
             limiter: Limiter::new(store.clone(), limits),
             store,
             settings,
             clock: Clock::system(),
+            keys,
             grants: grants::Registry::standard(),
         }
     }

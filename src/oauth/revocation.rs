@@ -74,7 +74,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_access_token_is_revoked_alone_and_a_refresh_token_with_its_grant() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, secret) = core.confidential().await;
         let (access, refresh) = issued(&core, &client).await;
         revoke_as(&core, &client, &secret, &access).await;
@@ -86,7 +86,7 @@ mod tests {
 
     #[tokio::test]
     async fn another_clients_token_and_unknown_tokens_are_answered_alike_and_untouched() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (owner, _) = core.confidential().await;
         let (other, other_secret) = core.confidential().await;
         let (access, _) = issued(&core, &owner).await;

@@ -6,36 +6,50 @@ use super::client_auth::{BasicCredentials, ClientRequest};
 use super::registration::{register, ClientMetadata, RegistrationPolicy};
 use super::vocabulary::{AuthMethod, GrantType};
 use super::{ErrorCode, OAuthError, Params, Provider, Settings};
+use crate::keys::{KeyEncryptionKey, RotationPolicy, SigningAlg, SigningKeys, StoredKey};
 use crate::limits::LimitSettings;
 use crate::store::memory::MemoryStore;
-use crate::store::{Client, Registrant, User};
+use crate::store::{Client, Registrant, SharedStore, User};
 use crate::time::Clock;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Where the test clock stands.
 pub const NOW: i64 = 1_800_000_000;
 pub const REDIRECT_URI: &str = "https://app.example/cb";
-pub const SCOPES: [&str; 3] = ["profile", "email", "write"];
+pub const SCOPES: [&str; 4] = ["openid", "profile", "email", "write"];
+/// The key-encryption key of the tests' signing keys.
+pub const KEK: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
 pub struct Core {
     pub provider: Provider,
 }
 
 impl Core {
-    pub fn new() -> Self {
+    pub async fn new() -> Self {
         let settings = Settings {
             issuer: "https://auth.example".into(),
             access_token_ttl: 3600,
             refresh_token_ttl: 7200,
             code_ttl: 60,
             self_registered_client_credentials_scopes: vec!["profile".into()],
+            id_token_ttl: 600,
+            jwt_access_token_ttl: 300,
         };
         let limits = LimitSettings {
             max_failures: 0,
             max_address_failures: 0,
             window: 60,
         };
-        let mut provider = Provider::new(Arc::new(MemoryStore::default()), settings, limits);
+        let store: SharedStore = Arc::new(MemoryStore::default());
+        let kek = KeyEncryptionKey::from_base64(KEK).expect("a test key");
+        store
+            .apply_key_plan(test_keys(), &[], &[])
+            .await
+            .expect("stored keys");
+        let keys = SigningKeys::open(store.clone(), kek, RotationPolicy::new(900), NOW)
+            .await
+            .expect("signing keys");
+        let mut provider = Provider::new(store, settings, limits, Arc::new(keys));
         provider.clock = Clock::fixed(NOW);
         Core { provider }
     }
@@ -100,6 +114,19 @@ impl Core {
             .await
             .expect("stored")
     }
+}
+
+/// Signing keys made once for every test (an RSA key takes a while): one
+/// per algorithm, signing from the start.
+fn test_keys() -> &'static [StoredKey] {
+    static KEYS: OnceLock<Vec<StoredKey>> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let kek = KeyEncryptionKey::from_base64(KEK).expect("a test key");
+        SigningAlg::ALL
+            .into_iter()
+            .map(|alg| StoredKey::generate(alg, &kek, NOW - 10, NOW - 10).expect("a key"))
+            .collect()
+    })
 }
 
 pub fn params(pairs: &[(&str, &str)]) -> Params {

@@ -11,6 +11,7 @@ fn portcullis(database_url: &str, args: &[&str], stdin: Option<&str>) -> Output 
         .args(["--database-url", database_url])
         .args(args)
         .env_remove("PORTCULLIS_CONFIG")
+        .env("PORTCULLIS_KEY_ENCRYPTION_KEY", TEST_KEK)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

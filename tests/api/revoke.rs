@@ -165,6 +165,8 @@ async fn deleting_a_client_ends_its_tokens_even_one_minted_meanwhile(backend: Ba
         refresh_token_ttl: 3600,
         code_ttl: 60,
         self_registered_client_credentials_scopes: Vec::new(),
+        id_token_ttl: 3600,
+        jwt_access_token_ttl: 300,
     };
     let late = portcullis::oauth::tokens::mint(&settings, now, "profile", Refresh::None);
     store

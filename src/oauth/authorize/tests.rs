@@ -42,7 +42,7 @@ fn assert_no_redirect(result: Result<AuthorizationRequest, AuthorizeError>) {
 
 #[tokio::test]
 async fn an_unknown_client_or_redirect_uri_is_never_redirected_to() {
-    let core = Core::new();
+    let core = Core::new().await;
     let (client, _) = core.confidential().await;
     let id = client.client_id.as_str();
     assert_no_redirect(validated(&core, &[("response_type", "code")], false).await);
@@ -59,7 +59,7 @@ async fn an_unknown_client_or_redirect_uri_is_never_redirected_to() {
 
 #[tokio::test]
 async fn a_client_with_several_uris_must_name_one_and_one_with_a_single_uri_need_not() {
-    let core = Core::new();
+    let core = Core::new().await;
     let (mut client, _) = core.confidential().await;
     let single = [
         ("client_id", client.client_id.as_str()),
@@ -79,7 +79,7 @@ async fn a_client_with_several_uris_must_name_one_and_one_with_a_single_uri_need
 
 #[tokio::test]
 async fn request_errors_go_back_to_the_client_with_state_and_iss() {
-    let core = Core::new();
+    let core = Core::new().await;
     let (client, _) = core.confidential().await;
     let id = client.client_id.as_str();
     for (extra, error) in [
@@ -117,7 +117,7 @@ async fn request_errors_go_back_to_the_client_with_state_and_iss() {
 
 #[tokio::test]
 async fn a_public_client_must_use_pkce() {
-    let core = Core::new();
+    let core = Core::new().await;
     let (client, _) = core
         .client(
             Registrant::Operator,
@@ -135,7 +135,7 @@ async fn a_public_client_must_use_pkce() {
 
 #[tokio::test]
 async fn a_user_registered_clients_errors_are_redirected_only_after_sign_in() {
-    let core = Core::new();
+    let core = Core::new().await;
     let (client, _) = core
         .client(
             Registrant::User(1),
@@ -157,7 +157,7 @@ async fn a_user_registered_clients_errors_are_redirected_only_after_sign_in() {
 
 #[tokio::test]
 async fn approval_stores_a_code_bound_to_the_request_and_denial_says_access_denied() {
-    let core = Core::new();
+    let core = Core::new().await;
     let (client, _) = core.confidential().await;
     let query_pairs = [
         ("client_id", client.client_id.as_str()),
@@ -193,7 +193,7 @@ async fn approval_stores_a_code_bound_to_the_request_and_denial_says_access_deni
 
 #[tokio::test]
 async fn the_implicit_grant_answers_in_the_fragment_without_a_refresh_token() {
-    let core = Core::new();
+    let core = Core::new().await;
     let (client, _) = core
         .client(
             Registrant::Operator,

@@ -31,7 +31,7 @@ mod dispatch {
 
     #[tokio::test]
     async fn a_missing_grant_type_is_invalid_request() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, secret) = core.confidential().await;
         assert_code(
             token(&core, &client, &secret, &[]).await,
@@ -41,7 +41,7 @@ mod dispatch {
 
     #[tokio::test]
     async fn an_unknown_grant_type_is_unsupported_grant_type() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, secret) = core.confidential().await;
         for grant_type in ["urn:x", "implicit", "Password"] {
             let result = token(&core, &client, &secret, &[("grant_type", grant_type)]).await;
@@ -51,7 +51,7 @@ mod dispatch {
 
     #[tokio::test]
     async fn a_grant_the_client_was_not_registered_for_is_unauthorized_client() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, secret) = core
             .client(
                 Registrant::Operator,
@@ -71,7 +71,7 @@ mod dispatch {
 
     #[tokio::test]
     async fn a_client_that_fails_authentication_gets_invalid_client_first() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, _) = core.confidential().await;
         let result = token(&core, &client, "wrong", &[("grant_type", "urn:x")]).await;
         assert_code(result, ErrorCode::InvalidClient);
@@ -83,7 +83,7 @@ mod client_credentials {
 
     #[tokio::test]
     async fn the_operators_client_gets_its_scope_and_no_refresh_token() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, secret) = core.confidential().await;
         let answer = token(
             &core,
@@ -93,14 +93,14 @@ mod client_credentials {
         )
         .await
         .unwrap();
-        assert_eq!(answer.scope, "profile email write");
+        assert_eq!(answer.scope, "openid profile email write");
         assert!(answer.refresh_token.is_none());
         assert!(active(&core, &answer.access_token).await);
     }
 
     #[tokio::test]
     async fn a_scope_outside_the_clients_is_invalid_scope() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, secret) = core.confidential().await;
         let form = [("grant_type", "client_credentials"), ("scope", "admin")];
         assert_code(
@@ -111,7 +111,7 @@ mod client_credentials {
 
     #[tokio::test]
     async fn a_user_registered_client_gets_only_the_opened_scopes() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, secret) = core
             .client(
                 Registrant::User(1),
@@ -138,7 +138,7 @@ mod client_credentials {
 
     #[tokio::test]
     async fn a_user_registered_client_with_no_opened_scope_gets_invalid_scope() {
-        let mut core = Core::new();
+        let mut core = Core::new().await;
         core.provider
             .settings
             .self_registered_client_credentials_scopes
@@ -165,7 +165,7 @@ mod client_credentials {
     /// hand or by an older version must still be refused at the grant.
     #[tokio::test]
     async fn a_public_client_is_refused_even_if_registered_for_it() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (mut client, _) = core
             .client(
                 Registrant::Operator,
@@ -192,7 +192,7 @@ mod password {
 
     #[tokio::test]
     async fn the_right_password_gets_tokens_with_a_refresh_token() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, secret) = core.confidential().await;
         core.user("mike", "pass").await;
         let form = [
@@ -214,7 +214,7 @@ mod password {
 
     #[tokio::test]
     async fn a_wrong_password_or_unknown_user_is_invalid_grant() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, secret) = core.confidential().await;
         core.user("mike", "pass").await;
         for (username, password) in [("mike", "wrong"), ("nobody", "pass")] {
@@ -232,7 +232,7 @@ mod password {
 
     #[tokio::test]
     async fn a_missing_username_or_password_is_invalid_request() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, secret) = core.confidential().await;
         for form in [
             vec![("grant_type", "password"), ("password", "pass")],
@@ -287,7 +287,7 @@ mod authorization_code {
 
     #[tokio::test]
     async fn a_code_gives_tokens_once_and_its_replay_revokes_them() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, secret) = core.confidential().await;
         let code = code(&core, &client, true, None).await;
         let uri = [("redirect_uri", REDIRECT_URI)];
@@ -304,7 +304,7 @@ mod authorization_code {
 
     #[tokio::test]
     async fn an_unknown_expired_or_other_clients_code_is_invalid_grant() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, secret) = core.confidential().await;
         let (other, _) = core.confidential().await;
         let missing = [("grant_type", "authorization_code")];
@@ -332,7 +332,7 @@ mod authorization_code {
 
     #[tokio::test]
     async fn redirect_uri_is_required_and_equal_exactly_when_the_request_had_it() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, secret) = core.confidential().await;
         let given = code(&core, &client, true, None).await;
         let result = exchange(&core, &client, &secret, &given, &[]).await;
@@ -348,7 +348,7 @@ mod authorization_code {
 
     #[tokio::test]
     async fn pkce_needs_the_matching_verifier_and_nothing_else() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, secret) = core.confidential().await;
         for (challenge, verifier) in [
             (Some(CHALLENGE), None),
@@ -372,7 +372,7 @@ mod authorization_code {
 
     #[tokio::test]
     async fn no_refresh_token_for_a_client_without_the_refresh_grant() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, secret) = core
             .client(
                 Registrant::Operator,
@@ -420,7 +420,7 @@ mod refresh_token {
 
     #[tokio::test]
     async fn a_refresh_rotates_and_may_narrow_but_not_widen_the_scope() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, secret) = core.confidential().await;
         let first = tokens(&core, &client, &secret, "profile email").await;
         let old = first.refresh_token.unwrap();
@@ -439,7 +439,7 @@ mod refresh_token {
 
     #[tokio::test]
     async fn a_reused_refresh_token_revokes_its_whole_family() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, secret) = core.confidential().await;
         let first = tokens(&core, &client, &secret, "profile").await;
         let old = first.refresh_token.unwrap();
@@ -459,7 +459,7 @@ mod refresh_token {
 
     #[tokio::test]
     async fn an_access_token_another_clients_or_an_expired_token_is_invalid_grant() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, secret) = core.confidential().await;
         let (other, other_secret) = core.confidential().await;
         let issued = tokens(&core, &client, &secret, "profile").await;
@@ -484,7 +484,7 @@ mod refresh_token {
 
     #[tokio::test]
     async fn rotation_mints_an_access_and_a_refresh_token() {
-        let core = Core::new();
+        let core = Core::new().await;
         let (client, secret) = core.confidential().await;
         let first = tokens(&core, &client, &secret, "profile").await;
         let rotated = refresh(

@@ -13,6 +13,9 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+/// The key-encryption key of every test server's signing keys.
+pub const TEST_KEK: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
 pub const CLIENT_ID: &str = "mike_id";
 pub const CLIENT_SECRET: &str = "mike_secret";
 
@@ -143,11 +146,13 @@ impl TestServer {
     }
 
     pub async fn start_on(database: FreshDatabase, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        seed_signing_keys(&database.url).await;
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local address");
         let mut config = Config::new(addr, &database.url);
         config.demo = true;
         config.db_max_connections = 4;
+        config.key_encryption_key = Some(TEST_KEK.into());
         tweak(&mut config);
         let config = config.validated().expect("valid test configuration");
         let app = App::build(config).await.expect("the app builds");
@@ -305,6 +310,31 @@ impl Drop for TestServer {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+}
+
+/// Stores signing keys made once per test binary, so that each server does
+/// not generate its own (an RSA key takes a while); a database that has
+/// keys already keeps them.
+pub async fn seed_signing_keys(database_url: &str) {
+    use portcullis::keys::{KeyEncryptionKey, SigningAlg, StoredKey};
+    static KEYS: std::sync::OnceLock<Vec<StoredKey>> = std::sync::OnceLock::new();
+    let keys = KEYS.get_or_init(|| {
+        let kek = KeyEncryptionKey::from_base64(TEST_KEK).expect("the test key");
+        let now = portcullis::time::now() - 60;
+        SigningAlg::ALL
+            .into_iter()
+            .map(|alg| StoredKey::generate(alg, &kek, now, now).expect("a key"))
+            .collect()
+    });
+    let store = portcullis::store::open(database_url, 1)
+        .await
+        .expect("open the store");
+    if store.signing_keys().await.expect("read keys").is_empty() {
+        store
+            .apply_key_plan(keys, &[], &[])
+            .await
+            .expect("store keys");
     }
 }
 

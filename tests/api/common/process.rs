@@ -18,6 +18,7 @@ pub fn portcullis(database_url: &str, args: &[&str]) -> Command {
         .args(["--database-url", database_url])
         .args(args)
         .env_remove("PORTCULLIS_CONFIG")
+        .env("PORTCULLIS_KEY_ENCRYPTION_KEY", super::TEST_KEK)
         .stdin(Stdio::null())
         .stderr(Stdio::null());
     command
