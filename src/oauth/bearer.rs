@@ -1,9 +1,9 @@
 //! Protecting resources with bearer tokens (RFC 6750 §3).
 
 use super::scope;
+use super::tokens;
 use super::OAuthError;
 use super::Provider;
-use crate::crypto;
 use crate::store::{TokenKind, TokenRecord};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +38,7 @@ pub async fn verify(
     let token = token.ok_or(BearerError::Missing)?;
     let record = provider
         .store
-        .token(&crypto::token_key(token))
+        .token(&tokens::presented_key(provider, token))
         .await
         .map_err(|e| BearerError::Unavailable(e.into()))?
         .ok_or(BearerError::InvalidToken)?;
@@ -62,7 +62,7 @@ pub async fn verify(
 mod tests {
     use super::*;
     use crate::oauth::testing::*;
-    use crate::oauth::tokens::{self, Refresh};
+    use crate::oauth::tokens::{self, Access, Refresh};
 
     /// Issues tokens with `scope`, for a user or not; returns (access, refresh).
     async fn issued(core: &Core, scope: &str, user: Option<i64>) -> (String, Option<String>) {
@@ -72,7 +72,9 @@ mod tests {
             NOW,
             scope,
             Refresh::WithScope(scope),
-        );
+            Access::Opaque,
+        )
+        .unwrap();
         let grant = tokens::new_grant(&client.client_id, user, NOW);
         core.provider
             .store

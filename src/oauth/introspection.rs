@@ -8,8 +8,8 @@
 //! as if it did not exist.
 
 use super::client_auth::{self, ClientRequest};
+use super::tokens;
 use super::{OAuthError, Provider};
-use crate::crypto;
 use crate::store::TokenKind;
 use serde::Serialize;
 
@@ -45,7 +45,7 @@ pub async fn introspect(
             "a public client cannot introspect tokens",
         ));
     }
-    let hash = crypto::token_key(request.params.require("token")?);
+    let hash = tokens::presented_key(provider, request.params.require("token")?);
     let inactive = Introspection {
         active: false,
         details: None,
@@ -81,14 +81,21 @@ pub async fn introspect(
 mod tests {
     use super::*;
     use crate::oauth::testing::*;
-    use crate::oauth::tokens::{self, Refresh};
+    use crate::oauth::tokens::{self, Access, Refresh};
     use crate::oauth::vocabulary::{AuthMethod, GrantType};
     use crate::oauth::ErrorCode;
     use crate::store::{Client, Registrant};
 
     /// Issues a client_credentials token to `client`.
     async fn issued(core: &Core, client: &Client) -> String {
-        let minted = tokens::mint(&core.provider.settings, NOW, "profile", Refresh::None);
+        let minted = tokens::mint(
+            &core.provider.settings,
+            NOW,
+            "profile",
+            Refresh::None,
+            Access::Opaque,
+        )
+        .unwrap();
         let grant = tokens::new_grant(&client.client_id, None, NOW);
         core.provider
             .store

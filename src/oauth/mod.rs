@@ -7,6 +7,7 @@ pub mod bearer;
 pub mod client_auth;
 pub mod error;
 pub mod grants;
+pub mod id_tokens;
 pub mod introspection;
 pub mod metadata;
 pub mod oidc;
@@ -44,6 +45,15 @@ pub struct Settings {
     pub id_token_ttl: i64,
     /// RFC 9068 access tokens live this long instead of `access_token_ttl`.
     pub jwt_access_token_ttl: i64,
+}
+
+impl Settings {
+    /// The resource a JWT access token is for when the request names none
+    /// (RFC 9068 §3's default resource indicator): the example resource
+    /// API at `<issuer>/api`.
+    pub fn default_resource(&self) -> String {
+        format!("{}/api", self.issuer)
+    }
 }
 
 /// The protocol core with its store: what every endpoint calls into.

@@ -1,8 +1,8 @@
 //! Token revocation (RFC 7009).
 
 use super::client_auth::{self, ClientRequest};
+use super::tokens;
 use super::{OAuthError, Provider};
-use crate::crypto;
 use crate::store::TokenKind;
 
 /// Revokes the token if it belongs to the authenticated client. Unknown
@@ -12,7 +12,7 @@ use crate::store::TokenKind;
 /// authenticates with its id alone and may revoke only its own tokens.
 pub async fn revoke(provider: &Provider, request: &ClientRequest<'_>) -> Result<(), OAuthError> {
     let client = client_auth::authenticate(provider, request).await?;
-    let hash = crypto::token_key(request.params.require("token")?);
+    let hash = tokens::presented_key(provider, request.params.require("token")?);
     let store = provider.store.as_ref();
     let Some(record) = store.token(&hash).await? else {
         return Ok(());
@@ -33,7 +33,7 @@ pub async fn revoke(provider: &Provider, request: &ClientRequest<'_>) -> Result<
 mod tests {
     use super::*;
     use crate::oauth::testing::*;
-    use crate::oauth::tokens::{self, Refresh};
+    use crate::oauth::tokens::{self, Access, Refresh};
     use crate::store::Client;
 
     /// Issues an access and a refresh token to `client`.
@@ -43,7 +43,9 @@ mod tests {
             NOW,
             "profile",
             Refresh::WithScope("profile"),
-        );
+            Access::Opaque,
+        )
+        .unwrap();
         let grant = tokens::new_grant(&client.client_id, Some(1), NOW);
         core.provider
             .store
@@ -58,7 +60,7 @@ mod tests {
         let record = core
             .provider
             .store
-            .token(&crypto::token_key(token))
+            .token(&crate::crypto::token_key(token))
             .await
             .unwrap();
         record.is_some_and(|r| r.revoked)

@@ -2,8 +2,11 @@
 //! §10.15; RFC 7636; RFC 9207; RFC 9700 §4.11.2), without a browser.
 
 use super::*;
+use crate::crypto;
+use crate::oauth::oidc::response_mode::Answer;
 use crate::oauth::testing::*;
 use crate::oauth::vocabulary::{AuthMethod, GrantType};
+use crate::oauth::ErrorCode;
 use crate::store::Registrant;
 use url::Url;
 
@@ -18,8 +21,38 @@ async fn validated(
 /// The redirect an error was answered with, parsed.
 fn redirected(result: Result<AuthorizationRequest, AuthorizeError>) -> Url {
     match result {
-        Err(AuthorizeError::Redirect { location }) => Url::parse(&location).expect("a URL"),
+        Err(AuthorizeError::ToClient(answer)) => location(answer),
         other => panic!("expected a redirect, got {other:?}"),
+    }
+}
+
+/// Where an answer sends the browser (query or fragment response mode).
+fn location(answer: Answer) -> Url {
+    match answer {
+        Answer::Redirect(location) => Url::parse(&location).expect("a URL"),
+        other => panic!("expected a redirect, got {other:?}"),
+    }
+}
+
+/// User 7, signed in just now.
+const USER: SignedIn = SignedIn {
+    user_id: 7,
+    auth_time: NOW,
+};
+
+/// The outcome of `request` for [`USER`], who has or has not just pressed
+/// Allow.
+async fn outcome(core: &Core, request: &AuthorizationRequest, allowed_now: bool) -> Outcome {
+    proceed(&core.provider, request, Some(USER), NOW, allowed_now)
+        .await
+        .expect("no store failure")
+}
+
+/// [`USER`] has just pressed Allow.
+async fn approved(core: &Core, request: &AuthorizationRequest) -> Url {
+    match outcome(core, request, true).await {
+        Outcome::Answer(answer) => location(answer),
+        other => panic!("expected an answer, got {other:?}"),
     }
 }
 
@@ -172,7 +205,7 @@ async fn approval_stores_a_code_bound_to_the_request_and_denial_says_access_deni
         ("code_challenge_method", "S256"),
     ];
     let request = validated(&core, &query_pairs, true).await.unwrap();
-    let url = Url::parse(&approve(&core.provider, &request, 7).await.unwrap()).unwrap();
+    let url = approved(&core, &request).await;
     assert_eq!(query(&url, "state").as_deref(), Some("s2"));
     let code = query(&url, "code").expect("a code");
     let stored = core
@@ -186,7 +219,7 @@ async fn approval_stores_a_code_bound_to_the_request_and_denial_says_access_deni
     assert!(stored.redirect_uri_given);
     assert_eq!(stored.expires_at, NOW + 60);
     assert!(stored.code_challenge.is_some());
-    let denied = Url::parse(&deny(&core.provider, &request)).unwrap();
+    let denied = location(deny(&core.provider, &request, ErrorCode::AccessDenied));
     assert_eq!(query(&denied, "error").as_deref(), Some("access_denied"));
     assert_eq!(query(&denied, "state").as_deref(), Some("s2"));
 }
@@ -206,7 +239,7 @@ async fn the_implicit_grant_answers_in_the_fragment_without_a_refresh_token() {
         ("response_type", "token"),
     ];
     let request = validated(&core, &request, true).await.unwrap();
-    let url = Url::parse(&approve(&core.provider, &request, 7).await.unwrap()).unwrap();
+    let url = approved(&core, &request).await;
     assert!(url.query().is_none(), "{url}");
     assert!(query(&url, "access_token").is_some());
     assert!(query(&url, "refresh_token").is_none());

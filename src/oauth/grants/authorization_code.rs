@@ -2,8 +2,11 @@
 
 use super::*;
 use crate::crypto;
-use crate::oauth::pkce;
-use crate::oauth::tokens::{self, Refresh};
+use crate::oauth::id_tokens::{self, IdTokenRequest};
+use crate::oauth::oidc::context::GrantContext;
+use crate::oauth::oidc::OPENID;
+use crate::oauth::tokens::{self, Access, Refresh};
+use crate::oauth::{pkce, scope};
 use crate::store::CodeExchange;
 
 pub struct AuthorizationCode;
@@ -54,13 +57,31 @@ impl Grant for AuthorizationCode {
             (None, Some(_)) => return Err(OAuthError::invalid_grant("unexpected code_verifier")),
             (None, None) => {}
         }
-        let refresh = if refresh_allowed(client) {
+        // An OpenID Connect authorization gets an ID token (Core §3.1.3.3).
+        let openid = code
+            .oidc
+            .as_ref()
+            .filter(|_| scope::contains(&code.scope, OPENID));
+        let refresh = if refresh_allowed(client, &code.scope, openid.is_some()) {
             Refresh::WithScope(&code.scope)
         } else {
             Refresh::None
         };
-        let minted = tokens::mint(&provider.settings, now, &code.scope, refresh);
-        let grant = tokens::new_grant(&client.client_id, Some(code.user_id), now);
+        let access = Access::for_client(provider, client, Some(code.user_id));
+        let mut minted = tokens::mint(&provider.settings, now, &code.scope, refresh, access)?;
+        if let Some(context) = openid {
+            let id_token = IdTokenRequest {
+                client,
+                user_id: code.user_id,
+                scope: &code.scope,
+                context,
+                access_token: &minted.response.access_token,
+                refreshed: false,
+            };
+            minted.response.id_token = Some(id_tokens::issue(provider, id_token).await?);
+        }
+        let mut grant = tokens::new_grant(&client.client_id, Some(code.user_id), now);
+        grant.oidc = openid.map(GrantContext::for_grant);
         match store.exchange_code(&hash, &grant, &minted.rows).await? {
             CodeExchange::Exchanged { .. } => Ok(minted.response),
             CodeExchange::AlreadyUsed { grant_id } => {

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::oauth::scope;
-use crate::oauth::tokens::{self, Refresh};
+use crate::oauth::tokens::{self, Access, Refresh};
 
 pub struct ClientCredentials;
 
@@ -33,7 +33,8 @@ impl Grant for ClientCredentials {
         }
         let now = provider.clock.now();
         // §4.4.3: a refresh token SHOULD NOT be included.
-        let minted = tokens::mint(&provider.settings, now, &scope, Refresh::None);
+        let access = Access::for_client(provider, client, None);
+        let minted = tokens::mint(&provider.settings, now, &scope, Refresh::None, access)?;
         let grant = tokens::new_grant(&client.client_id, None, now);
         provider.store.issue_grant(&grant, &minted.rows).await?;
         Ok(minted.response)

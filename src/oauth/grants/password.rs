@@ -5,7 +5,7 @@ use super::*;
 use crate::crypto;
 use crate::limits::Counter;
 use crate::oauth::scope;
-use crate::oauth::tokens::{self, Refresh};
+use crate::oauth::tokens::{self, Access, Refresh};
 
 pub struct Password;
 
@@ -40,12 +40,13 @@ impl Grant for Password {
             return Err(OAuthError::invalid_grant("wrong username or password"));
         };
         let now = provider.clock.now();
-        let refresh = if refresh_allowed(client) {
+        let refresh = if refresh_allowed(client, &scope, false) {
             Refresh::WithScope(&scope)
         } else {
             Refresh::None
         };
-        let minted = tokens::mint(&provider.settings, now, &scope, refresh);
+        let access = Access::for_client(provider, client, Some(user.id));
+        let minted = tokens::mint(&provider.settings, now, &scope, refresh, access)?;
         let grant = tokens::new_grant(&client.client_id, Some(user.id), now);
         provider.store.issue_grant(&grant, &minted.rows).await?;
         Ok(minted.response)

@@ -5,8 +5,10 @@
 
 use super::*;
 use crate::crypto;
+use crate::oauth::id_tokens::{self, IdTokenRequest};
+use crate::oauth::oidc::OPENID;
 use crate::oauth::scope;
-use crate::oauth::tokens::{self, Refresh};
+use crate::oauth::tokens::{self, Access, Refresh};
 use crate::store::TokenKind;
 
 pub struct RefreshToken;
@@ -47,12 +49,31 @@ impl Grant for RefreshToken {
         }
         // §6: the new access token may be narrower, never wider.
         let scope = scope::resolve(params.get("scope"), &record.scope)?;
-        let minted = tokens::mint(
+        let access = Access::for_client(provider, client, record.user_id);
+        let mut minted = tokens::mint(
             &provider.settings,
             now,
             &scope,
             Refresh::WithScope(&record.scope),
-        );
+            access,
+        )?;
+        // OpenID Connect Core §12.2: a refresh of an OpenID Connect grant
+        // may carry a new ID token, about the same sign-in.
+        let openid = record
+            .oidc
+            .as_ref()
+            .filter(|_| scope::contains(&scope, OPENID));
+        if let (Some(context), Some(user_id)) = (openid, record.user_id) {
+            let id_token = IdTokenRequest {
+                client,
+                user_id,
+                scope: &scope,
+                context,
+                access_token: &minted.response.access_token,
+                refreshed: true,
+            };
+            minted.response.id_token = Some(id_tokens::issue(provider, id_token).await?);
+        }
         if !store.rotate_refresh(&presented, &minted.rows).await? {
             // Lost a race with another use of the same token: that is reuse.
             store.revoke_grant(record.grant_id).await?;
