@@ -3,7 +3,7 @@
 
 use super::Invocation;
 use crate::oauth::registration::{self, ClientInformation, ClientMetadata};
-use crate::oauth::vocabulary;
+use crate::oauth::vocabulary::{self, AccessTokenFormat};
 use crate::store::Registrant;
 use clap::Subcommand;
 use serde_json::json;
@@ -32,6 +32,21 @@ pub enum ClientCommand {
         /// A resource server: may introspect every token, not only its own.
         #[arg(long = "resource-server")]
         resource_server: bool,
+        /// Where RP-Initiated Logout may send the user back (repeat for
+        /// several).
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// RS256, ES256 or EdDSA [default: RS256].
+        #[arg(long = "id-token-alg")]
+        id_token_alg: Option<String>,
+        /// Sign UserInfo answers with RS256, ES256 or EdDSA [default: plain
+        /// JSON].
+        #[arg(long = "userinfo-alg")]
+        userinfo_alg: Option<String>,
+        /// `jwt` for RFC 9068 access tokens resource servers can verify
+        /// offline; `opaque` tokens are revoked at once everywhere.
+        #[arg(long = "access-token-format", default_value = "opaque")]
+        access_token_format: AccessTokenFormat,
     },
     /// List clients.
     List,
@@ -49,6 +64,10 @@ pub(super) async fn run(context: &Invocation, command: ClientCommand) -> anyhow:
             auth_method,
             client_uri,
             resource_server,
+            post_logout_redirect_uris,
+            id_token_alg,
+            userinfo_alg,
+            access_token_format,
         } => {
             let metadata = ClientMetadata {
                 client_name: name,
@@ -61,6 +80,9 @@ pub(super) async fn run(context: &Invocation, command: ClientCommand) -> anyhow:
                 redirect_uris,
                 scope,
                 token_endpoint_auth_method: Some(auth_method),
+                post_logout_redirect_uris,
+                id_token_signed_response_alg: id_token_alg,
+                userinfo_signed_response_alg: userinfo_alg,
                 ..ClientMetadata::default()
             };
             let mut registered = registration::register(
@@ -70,6 +92,7 @@ pub(super) async fn run(context: &Invocation, command: ClientCommand) -> anyhow:
             )
             .map_err(|e| anyhow::anyhow!("{}", e.description))?;
             registered.client.resource_server = resource_server;
+            registered.client.access_token_format = access_token_format;
             context
                 .store()
                 .await?
@@ -78,6 +101,7 @@ pub(super) async fn run(context: &Invocation, command: ClientCommand) -> anyhow:
             let client = &registered.client;
             let mut value = json!(ClientInformation::from(client));
             value["resource_server"] = json!(client.resource_server);
+            value["access_token_format"] = json!(client.access_token_format);
             value["client_secret"] = json!(registered.client_secret);
             context.print(value, || {
                 let mut text = format!("client_id: {}", client.client_id);

@@ -1,8 +1,10 @@
-//! The command line (clap): `serve`, `migrate`, `user`, `client`, `token`.
+//! The command line (clap): `serve`, `migrate`, `user`, `client`, `token`,
+//! `keys`.
 //! Every setting of [`Config`] is a global flag, so any command reads the
 //! same database and rules as the server would.
 
 mod clients;
+mod keys;
 mod users;
 
 use crate::config::Config;
@@ -48,6 +50,9 @@ pub enum Command {
     /// Token maintenance.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The keys that sign ID tokens and JWT access tokens.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -135,6 +140,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(command) => users::run(&context, command).await,
         Command::Client(command) => clients::run(&context, command).await,
+        Command::Keys(command) => keys::run(&context, command).await,
         Command::Token(TokenCommand::Purge) => {
             let purged = context
                 .store()

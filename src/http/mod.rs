@@ -12,11 +12,13 @@ mod resources;
 mod revoke;
 mod seed_restaurants;
 mod token;
+mod userinfo;
 
 use crate::config::Config;
+use crate::oauth::oidc::discovery::{DISCOVERY_PATH, END_SESSION_PATH, JWKS_PATH, USERINFO_PATH};
 use crate::oauth::Provider;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderValue, Request, StatusCode};
+use axum::http::{header, HeaderValue, Method, Request, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
@@ -24,6 +26,7 @@ use axum::{Json, Router};
 use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
+use tower_http::cors::{Any, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -80,12 +83,30 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             store_poll_scope,
         ));
-    Router::new()
+    // What browser-based clients call across origins: no cookies are
+    // involved, so any origin may (the token or client secret is the
+    // credential).
+    let cross_origin = Router::new()
         .merge(back_channel)
+        .route(DISCOVERY_PATH, get(metadata::metadata))
         .route(
             "/.well-known/oauth-authorization-server",
             get(metadata::metadata),
         )
+        .route(JWKS_PATH, get(metadata::jwks))
+        .route(
+            USERINFO_PATH,
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+                .expose_headers([header::WWW_AUTHENTICATE]),
+        );
+    Router::new()
+        .merge(cross_origin)
         .route("/api/me", get(resources::me).post(resources::me))
         .route("/api/restaurants", get(resources::list_restaurants))
         .route("/api/restaurants/{id}", patch(resources::update_restaurant))
@@ -105,7 +126,13 @@ pub fn router(state: AppState) -> Router {
                 .route("/logout", post(pages::session::logout))
                 .route("/clients", post(pages::clients::create))
                 .route("/clients/delete", post(pages::clients::delete))
-                .route("/oauth/authorize", get(authorize::get).post(authorize::post)),
+                .route("/oauth/authorize", get(authorize::get).post(authorize::post))
+                .route(
+                    END_SESSION_PATH,
+                    get(pages::end_session::get).post(pages::end_session::post),
+                )
+                .route("/account", get(pages::account::show))
+                .route("/account/revoke", post(pages::account::revoke)),
         ))
         .fallback(not_found)
         .with_state(state)

@@ -10,6 +10,9 @@ use crate::store::{TokenKind, TokenRecord};
 pub enum BearerError {
     /// §3.1: no credentials at all → 401 without an error code.
     Missing,
+    /// §3.1 invalid_request → 400: the token sent more than one way
+    /// (§2: "MUST NOT use more than one method"), or a malformed request.
+    InvalidRequest(&'static str),
     /// Expired, revoked, unknown or malformed → 401 invalid_token.
     InvalidToken,
     /// The token lacks the scope the resource needs → 403.

@@ -5,6 +5,7 @@
 pub mod authorize;
 pub mod bearer;
 pub mod client_auth;
+pub mod end_session;
 pub mod error;
 pub mod grants;
 pub mod id_tokens;
@@ -17,6 +18,7 @@ pub mod registration;
 pub mod revocation;
 pub mod scope;
 pub mod tokens;
+pub mod userinfo;
 pub mod vocabulary;
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ async fn password_grant_issues_access_and_refresh_tokens(backend: Backend) {
     // Omitted scope → the client's registered scope (SPEC §2).
     assert_eq!(
         body["scope"],
-        "all profile email restaurants:read restaurants:write"
+        "all openid profile email offline_access restaurants:read restaurants:write"
     );
     assert_eq!(str_field(&body, "access_token").len(), 64);
     assert!(server.is_active(str_field(&body, "refresh_token")).await);

@@ -4,9 +4,11 @@
 //! headers. Handlers decide an [`Answer`] or a [`PageError`];
 //! [`Browser::respond`] turns either into HTML or a redirect.
 
+pub mod account;
 mod browser;
 pub mod clients;
 mod csrf;
+pub mod end_session;
 pub mod session;
 
 pub use browser::Browser;
