@@ -181,6 +181,7 @@ fn client(client_id: &str, registrant: Registrant) -> Client {
         resource_server: true,
         client_id_issued_at: NOW,
         client_secret_expires_at: 0,
+        previous_secret: None,
     }
 }
 
@@ -221,13 +222,19 @@ async fn users_are_unique_and_found_by_name_and_id(store: &dyn Store) {
     );
     assert!(store.user_by_name("nobody").await.unwrap().is_none());
     let listed: Vec<String> = store
-        .list_users()
+        .list_users(0, 100)
         .await
         .unwrap()
         .into_iter()
         .map(|u| u.username)
         .collect();
     assert_eq!(listed, ["mike", "alice"]);
+    // A page, then the page after its last id.
+    let first = store.list_users(0, 1).await.unwrap();
+    assert_eq!(first[0].username, "mike");
+    let next = store.list_users(first[0].id, 1).await.unwrap();
+    assert_eq!(next[0].username, "alice");
+    assert!(!next[0].disabled);
 }
 
 async fn a_client_keeps_every_field(store: &dyn Store) {

@@ -5,6 +5,8 @@
 //! One mutex over the whole state makes every call atomic, as the engines'
 //! transactions do.
 
+mod operations;
+
 use super::*;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -20,12 +22,15 @@ struct State {
     attempts: BTreeMap<String, Failures>,
     secrets: BTreeMap<String, Vec<u8>>,
     restaurants: Vec<Restaurant>,
+    admin_keys: BTreeMap<String, AdminKey>,
+    audit: Vec<StoredAudit>,
     next_id: i64,
 }
 
 struct Grant {
     client_id: String,
     user_id: Option<i64>,
+    created_at: i64,
     revoked: bool,
 }
 
@@ -64,6 +69,7 @@ impl State {
             Grant {
                 client_id: grant.client_id.clone(),
                 user_id: grant.user_id,
+                created_at: grant.created_at,
                 revoked: false,
             },
         );
@@ -108,6 +114,7 @@ impl UserStore for MemoryStore {
             id: state.next_id(),
             username: username.into(),
             password_hash: password_hash.into(),
+            disabled: false,
         };
         state.users.push(user.clone());
         Ok(user)
@@ -126,8 +133,51 @@ impl UserStore for MemoryStore {
         Ok(self.state().users.iter().find(|u| u.id == id).cloned())
     }
 
-    async fn list_users(&self) -> StoreResult<Vec<User>> {
-        Ok(self.state().users.clone())
+    async fn list_users(&self, after: i64, limit: u32) -> StoreResult<Vec<User>> {
+        let state = self.state();
+        let after = state.users.iter().filter(|u| u.id > after);
+        Ok(after.take(limit as usize).cloned().collect())
+    }
+
+    async fn update_user(&self, id: i64, change: &UserChange) -> StoreResult<Option<User>> {
+        let mut state = self.state();
+        if let Some(name) = &change.username {
+            if state
+                .users
+                .iter()
+                .any(|u| &u.username == name && u.id != id)
+            {
+                return Err(StoreError::Conflict);
+            }
+        }
+        let Some(user) = state.users.iter_mut().find(|u| u.id == id) else {
+            return Ok(None);
+        };
+        if let Some(name) = &change.username {
+            user.username.clone_from(name);
+        }
+        if let Some(hash) = &change.password_hash {
+            user.password_hash.clone_from(hash);
+        }
+        Ok(Some(user.clone()))
+    }
+
+    async fn set_user_disabled(&self, id: i64, disabled: bool) -> StoreResult<bool> {
+        let mut state = self.state();
+        let Some(user) = state.users.iter_mut().find(|u| u.id == id) else {
+            return Ok(false);
+        };
+        user.disabled = disabled;
+        if disabled {
+            for grant in state.grants.values_mut() {
+                if grant.user_id == Some(id) {
+                    grant.revoked = true;
+                }
+            }
+            state.sessions.retain(|_, s| s.user_id != id);
+            state.codes.retain(|_, c| c.used || c.code.user_id != id);
+        }
+        Ok(true)
     }
 }
 
@@ -183,6 +233,36 @@ impl ClientStore for MemoryStore {
         state.codes.retain(|_, c| c.code.client_id != client_id);
         Ok(true)
     }
+
+    async fn clients_page(&self, after: &str, limit: u32) -> StoreResult<Vec<Client>> {
+        let mut clients: Vec<Client> = self
+            .state()
+            .clients
+            .iter()
+            .filter(|c| c.client_id.as_str() > after)
+            .cloned()
+            .collect();
+        clients.sort_by(|a, b| a.client_id.cmp(&b.client_id));
+        clients.truncate(limit as usize);
+        Ok(clients)
+    }
+
+    async fn update_client(&self, client: &Client) -> StoreResult<bool> {
+        let mut state = self.state();
+        let Some(stored) = state
+            .clients
+            .iter_mut()
+            .find(|c| c.client_id == client.client_id)
+        else {
+            return Ok(false);
+        };
+        *stored = Client {
+            registrant: stored.registrant,
+            client_id_issued_at: stored.client_id_issued_at,
+            ..client.clone()
+        };
+        Ok(true)
+    }
 }
 
 #[async_trait]
@@ -200,22 +280,22 @@ impl GrantStore for MemoryStore {
             return Ok(None);
         };
         let client_exists = state.clients.iter().any(|c| c.client_id == grant.client_id);
+        let user = grant
+            .user_id
+            .and_then(|id| state.users.iter().find(|u| u.id == id));
         Ok(Some(TokenRecord {
             kind: stored.token.kind,
             grant_id: stored.grant_id,
             client_id: grant.client_id.clone(),
             user_id: grant.user_id,
-            username: grant.user_id.and_then(|id| {
-                state
-                    .users
-                    .iter()
-                    .find(|u| u.id == id)
-                    .map(|u| u.username.clone())
-            }),
+            username: user.map(|u| u.username.clone()),
             scope: stored.token.scope.clone(),
             issued_at: stored.token.issued_at,
             expires_at: stored.token.expires_at,
-            revoked: stored.revoked || grant.revoked || !client_exists,
+            revoked: stored.revoked
+                || grant.revoked
+                || !client_exists
+                || user.is_some_and(|u| u.disabled),
             used: stored.used,
         }))
     }
@@ -251,6 +331,29 @@ impl GrantStore for MemoryStore {
             grant.revoked = true;
         }
         Ok(())
+    }
+
+    async fn list_grants(
+        &self,
+        filter: &GrantFilter,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<GrantRecord>> {
+        let state = self.state();
+        Ok(state
+            .grants
+            .range(after + 1..)
+            .filter(|(_, g)| filter.user_id.is_none_or(|id| g.user_id == Some(id)))
+            .filter(|(_, g)| filter.client_id.as_ref().is_none_or(|c| &g.client_id == c))
+            .take(limit as usize)
+            .map(|(id, g)| GrantRecord {
+                id: *id,
+                client_id: g.client_id.clone(),
+                user_id: g.user_id,
+                created_at: g.created_at,
+                revoked: g.revoked,
+            })
+            .collect())
     }
 
     async fn create_code(&self, code: &NewCode) -> StoreResult<()> {
@@ -495,5 +598,9 @@ impl Store for MemoryStore {
             }
         }
         Ok((before - after) as u64 + grants)
+    }
+
+    async fn ready(&self) -> StoreResult<bool> {
+        Ok(true)
     }
 }
