@@ -150,6 +150,50 @@ pub struct Config {
         default_value_t = 30
     )]
     pub request_timeout: u64,
+    /// Address of the operators' listener: metrics, health, the admin API.
+    /// Never the public port; keep it on loopback or a private network.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_ADMIN_ADDR",
+        default_value = "127.0.0.1:9001"
+    )]
+    pub admin_addr: SocketAddr,
+    /// Collect Prometheus metrics (`--metrics false` turns them off; the
+    /// benchmark compares both).
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_METRICS",
+        default_value_t = true,
+        action = ArgAction::Set
+    )]
+    pub metrics: bool,
+    /// Days audit events are kept before the purge deletes them.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_AUDIT_RETENTION",
+        default_value_t = 90
+    )]
+    pub audit_retention: i64,
+    /// `text` for people, `json` (one object per line) for log collectors.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
+    /// Seconds in-flight requests get to finish after SIGTERM.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_SHUTDOWN_TIMEOUT",
+        default_value_t = 10
+    )]
+    pub shutdown_timeout: u64,
     /// Scopes that clients the operator did not register may obtain
     /// without a user (client_credentials), comma-separated.
     #[arg(
@@ -159,6 +203,13 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub self_registered_client_credentials_scopes: Vec<String>,
+}
+
+/// How log lines are written.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Only the settings, for [`Config::new`].
@@ -233,10 +284,21 @@ impl Config {
             ("rate_limit_window", self.rate_limit_window),
             ("header_timeout", self.header_timeout as i64),
             ("request_timeout", self.request_timeout as i64),
+            ("audit_retention", self.audit_retention),
         ] {
             if value <= 0 {
                 bail!("{name} must be a positive number of seconds, not {value}");
             }
+        }
+        // The public port carries only the OAuth surface; the operators'
+        // routes must never be reachable through it.
+        if self.admin_addr.port() == self.addr.port() && self.addr.port() != 0 {
+            bail!(
+                "the admin listener ({}) must not share the public port ({}): choose another \
+                 --admin-addr",
+                self.admin_addr,
+                self.addr
+            );
         }
         if self.db_max_connections == 0 {
             bail!("db_max_connections must be at least 1");
@@ -428,6 +490,15 @@ mod tests {
         assert_eq!(c.scopes_supported, ["a", "b", "c"]);
         assert!(c.trust_forwarded_for);
         assert_eq!(c.issuer(), "http://127.0.0.1:7000");
+    }
+
+    #[test]
+    fn the_admin_listener_never_shares_the_public_port() {
+        let err = parse(&["--addr", "127.0.0.1:7000", "--admin-addr", "0.0.0.0:7000"]).unwrap_err();
+        assert!(err.to_string().contains("--admin-addr"), "{err}");
+        let c = parse(&["--addr", "127.0.0.1:7000", "--metrics", "false"]).unwrap();
+        assert_eq!(c.admin_addr.to_string(), "127.0.0.1:9001");
+        assert!(!c.metrics);
     }
 
     #[test]

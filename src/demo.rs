@@ -153,6 +153,7 @@ async fn ensure_client(store: &dyn Store, client: &DemoClient) -> anyhow::Result
                 resource_server: false,
                 client_id_issued_at: crate::time::now(),
                 client_secret_expires_at: 0,
+                previous_secret: None,
             })
             .await,
     )?;

@@ -1,6 +1,7 @@
 //! `portcullis user …`
 
 use super::Invocation;
+use crate::audit::{self, Actor, AuditEvent, Change};
 use crate::crypto;
 use crate::store::User;
 use anyhow::Context as _;
@@ -39,12 +40,18 @@ pub(super) async fn run(context: &Invocation, command: UserCommand) -> anyhow::R
                 .create_user(&name, &hash)
                 .await
                 .with_context(|| format!("cannot add user {name:?}"))?;
+            let event = AuditEvent::User {
+                by: Actor::System,
+                user: user.id,
+                change: Change::Created,
+            };
+            audit::record_now(store.as_ref(), event).await?;
             context.print(user_json(&user), || {
                 format!("added user {} (id {})", user.username, user.id)
             });
         }
         UserCommand::List => {
-            let users = context.store().await?.list_users().await?;
+            let users = context.store().await?.list_users(0, u32::MAX).await?;
             let listed: Vec<serde_json::Value> = users.iter().map(user_json).collect();
             context.print(json!(listed), || {
                 users

@@ -93,7 +93,7 @@ async fn submit(
     browser.check_form(&state.csrf, headers, &form)?;
     // SPEC §2: "yes", and "true"/"True" as the seeds send it.
     let location = if matches!(confirm, "yes" | "true" | "True") {
-        authorize::approve(&state.provider, &request, user.user_id).await?
+        authorize::approve(&state.provider, &request, user.user_id, browser.address.0).await?
     } else {
         authorize::deny(&state.provider, &request)
     };

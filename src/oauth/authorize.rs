@@ -2,10 +2,12 @@
 //! 7636 §4.3, RFC 9207). The pages that ask the user live in `http::pages`.
 
 use super::tokens::{self, Refresh};
-use super::vocabulary::ResponseType;
+use super::vocabulary::{GrantType, ResponseType};
 use super::{pkce, scope, ErrorCode, OAuthError, Params, Provider};
+use crate::audit::AuditEvent;
 use crate::crypto;
 use crate::store::{Client, NewCode};
+use std::net::IpAddr;
 
 /// A checked authorization request, ready to show to the user.
 #[derive(Debug, Clone)]
@@ -141,12 +143,13 @@ pub async fn validate(
     })
 }
 
-/// The user approved: issue a code (or, for the implicit grant, a token) and
-/// return where to send the browser.
+/// The user approved, from `address`: issue a code (or, for the implicit
+/// grant, a token) and return where to send the browser.
 pub async fn approve(
     provider: &Provider,
     request: &AuthorizationRequest,
     user_id: i64,
+    address: Option<IpAddr>,
 ) -> Result<String, OAuthError> {
     let now = crate::time::now();
     let mut answer: Vec<(&str, String)> = Vec::new();
@@ -178,8 +181,15 @@ pub async fn approve(
             answer.push(("token_type", response.token_type.to_owned()));
             answer.push(("expires_in", response.expires_in.to_string()));
             answer.push(("scope", response.scope));
+            provider.metrics.token_issued(GrantType::Implicit);
         }
     }
+    let consent = AuditEvent::ConsentGiven {
+        user: user_id,
+        client_id: request.client.client_id.clone(),
+        scope: request.scope.clone(),
+    };
+    provider.audit.record(consent, address);
     Ok(location(
         provider,
         &request.redirect_uri,

@@ -21,7 +21,9 @@ pub mod vocabulary;
 pub use error::{ErrorCode, OAuthError};
 pub use params::Params;
 
+use crate::audit::Audit;
 use crate::limits::{LimitSettings, Limiter};
+use crate::metrics::Metrics;
 use crate::store::SharedStore;
 
 /// What the rules need to know about this deployment.
@@ -43,15 +45,27 @@ pub struct Provider {
     pub settings: Settings,
     /// Brute-force limits on every credential the core verifies.
     pub limiter: Limiter,
+    /// Where the rules report security events (queued, never awaited).
+    pub audit: Audit,
+    /// Counters the rules move (tokens issued); in memory only.
+    pub metrics: Metrics,
     grants: grants::Registry,
 }
 
 impl Provider {
-    pub fn new(store: SharedStore, settings: Settings, limits: LimitSettings) -> Self {
+    pub fn new(
+        store: SharedStore,
+        settings: Settings,
+        limits: LimitSettings,
+        audit: Audit,
+        metrics: Metrics,
+    ) -> Self {
         Provider {
-            limiter: Limiter::new(store.clone(), limits),
+            limiter: Limiter::new(store.clone(), limits, audit.clone(), metrics.clone()),
             store,
             settings,
+            audit,
+            metrics,
             grants: grants::Registry::standard(),
         }
     }

@@ -22,6 +22,7 @@ use strum::{Display, EnumString, IntoStaticStr, VariantArray};
     VariantArray,
     Serialize,
     Deserialize,
+    utoipa::ToSchema,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
@@ -73,6 +74,7 @@ impl GrantType {
     VariantArray,
     Serialize,
     Deserialize,
+    utoipa::ToSchema,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
@@ -113,6 +115,7 @@ impl ResponseType {
     VariantArray,
     Serialize,
     Deserialize,
+    utoipa::ToSchema,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
@@ -146,6 +149,7 @@ impl AuthMethod {
     VariantArray,
     Serialize,
     Deserialize,
+    utoipa::ToSchema,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
@@ -185,6 +189,7 @@ impl Prompt {
     VariantArray,
     Serialize,
     Deserialize,
+    utoipa::ToSchema,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]

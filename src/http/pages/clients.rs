@@ -3,6 +3,7 @@
 
 use super::session::{safe_next, sign_in_page};
 use super::{query_params, Answer, Browser, PageError};
+use crate::audit::{Actor, AuditEvent, Change};
 use crate::http::extract::{parse_urlencoded, read_body};
 use crate::http::AppState;
 use crate::oauth::registration::{self, ClientInformation, ClientMetadata};
@@ -173,6 +174,13 @@ async fn register(
                 .store
                 .create_client(&registered.client)
                 .await?;
+            record_change(
+                state,
+                browser,
+                user.user_id,
+                &registered.client.client_id,
+                Change::Created,
+            );
             // RFC 7591 §3.2.1: the secret is shown here once; the store
             // keeps only its hash.
             Ok(Answer::page(
@@ -216,6 +224,7 @@ async fn remove(
         .delete_client(client_id, Some(user.user_id))
         .await?
     {
+        record_change(state, browser, user.user_id, client_id, Change::Deleted);
         Ok(Answer::see_other("/"))
     } else {
         Err(PageError::new(
@@ -223,4 +232,14 @@ async fn remove(
             "You have no client with this client_id.",
         ))
     }
+}
+
+/// A user created or deleted one of their clients.
+fn record_change(state: &AppState, browser: &Browser, user: i64, client_id: &str, change: Change) {
+    let event = AuditEvent::Client {
+        by: Actor::User(user),
+        client_id: client_id.to_owned(),
+        change,
+    };
+    state.provider.audit.record(event, browser.address.0);
 }

@@ -48,7 +48,7 @@ pub struct Registered {
 /// What may be shown of a client, to its owner or the operator (RFC 7591
 /// §3.2.1, without the secret): pages and command-line JSON use this, never
 /// the stored row, so a new stored secret is never shown by default.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ClientInformation {
     pub client_id: String,
     pub client_name: String,
@@ -207,6 +207,7 @@ pub fn register(
         client_id_issued_at: crate::time::now(),
         // RFC 7591 §3.2.1: 0 means the secret does not expire.
         client_secret_expires_at: 0,
+        previous_secret: None,
     };
     Ok(Registered {
         client,

@@ -22,6 +22,7 @@ fn client() -> Client {
         resource_server: false,
         client_id_issued_at: 0,
         client_secret_expires_at: 0,
+        previous_secret: None,
     }
 }
 
