@@ -83,7 +83,7 @@ impl AuditStore for PostgresStore {
             let insert = conn
                 .prepare_cached(
                     "INSERT INTO audit_events (at, kind, actor, client_id, address, outcome, detail)
-                     SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[],
+                     SELECT at, kind, actor, client_id, address, outcome, detail FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[],
                                           $5::text[], $6::text[], $7::text[])
                      WITH ORDINALITY AS e(at, kind, actor, client_id, address, outcome, detail, n)
                      ORDER BY n",

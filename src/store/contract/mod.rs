@@ -4,11 +4,14 @@
 //! `PORTCULLIS_REQUIRE_POSTGRES`). A new store method gets its contract
 //! here, then its SQL in each engine.
 
+mod operations;
+
 use super::memory::MemoryStore;
 use super::*;
 use crate::crypto;
 use crate::oauth::vocabulary::{AuthMethod, GrantType, ResponseType};
 use futures::future::join_all;
+use operations::*;
 
 /// A store to test and whatever keeps its database alive.
 struct Engine {
@@ -140,11 +143,17 @@ contract! {
     a_server_secret_is_created_once,
     purge_deletes_what_expired_and_the_grants_it_empties,
     restaurants_update_by_id_or_oid_and_refuse_a_taken_name,
+    clients_are_paged_by_id_and_updated_but_for_their_origin,
+    users_are_renamed_and_disabling_one_kills_its_tokens_sessions_and_codes,
+    grants_are_listed_by_user_or_client_a_page_at_a_time,
+    admin_keys_are_unique_found_by_hash_and_revoked,
+    audit_events_keep_their_order_filter_by_kind_and_time_and_purge,
+    a_migrated_store_is_ready,
 }
 
-const NOW: i64 = 1_800_000_000;
+pub(super) const NOW: i64 = 1_800_000_000;
 
-fn new_token(kind: TokenKind, expires_at: i64) -> NewToken {
+pub(super) fn new_token(kind: TokenKind, expires_at: i64) -> NewToken {
     NewToken {
         key: crypto::token_key(&crypto::new_token()),
         kind,
@@ -154,7 +163,7 @@ fn new_token(kind: TokenKind, expires_at: i64) -> NewToken {
     }
 }
 
-fn grant(client_id: &str, user_id: Option<i64>) -> NewGrant {
+pub(super) fn grant(client_id: &str, user_id: Option<i64>) -> NewGrant {
     NewGrant {
         client_id: client_id.into(),
         user_id,
@@ -162,7 +171,7 @@ fn grant(client_id: &str, user_id: Option<i64>) -> NewGrant {
     }
 }
 
-fn client(client_id: &str, registrant: Registrant) -> Client {
+pub(super) fn client(client_id: &str, registrant: Registrant) -> Client {
     Client {
         client_id: client_id.into(),
         client_name: format!("client {client_id}"),
@@ -181,11 +190,14 @@ fn client(client_id: &str, registrant: Registrant) -> Client {
         resource_server: true,
         client_id_issued_at: NOW,
         client_secret_expires_at: 0,
-        previous_secret: None,
+        previous_secret: Some(PreviousSecret {
+            hash: crypto::sha256_secret_hash("old"),
+            expires_at: NOW + 60,
+        }),
     }
 }
 
-fn new_code(client_id: &str, user_id: i64) -> NewCode {
+pub(super) fn new_code(client_id: &str, user_id: i64) -> NewCode {
     NewCode {
         key: crypto::token_key(&crypto::new_token()),
         client_id: client_id.into(),
@@ -199,7 +211,7 @@ fn new_code(client_id: &str, user_id: i64) -> NewCode {
 }
 
 /// A user and a client to hang grants on.
-async fn user_and_client(store: &dyn Store) -> (User, Client) {
+pub(super) async fn user_and_client(store: &dyn Store) -> (User, Client) {
     let user = store.create_user("mike", "hash").await.expect("user");
     let client = client("app", Registrant::Operator);
     store.create_client(&client).await.expect("client");
