@@ -1,0 +1,191 @@
+//! Graceful shutdown under load: SIGTERM while many clients are asking for
+//! tokens. Every request gets a complete answer or is refused (or reset)
+//! before any byte of an answer; the process exits 0; and every token that
+//! was acknowledged, and every audit event of an answered request, is in
+//! the database when the server starts again on it. A binary of its own:
+//! a real process, and a load that should not share the machine with
+//! other tests' timing.
+
+#[path = "api/common/mod.rs"]
+#[macro_use]
+mod common;
+
+use common::process::{portcullis, Node};
+use common::*;
+use serde_json::Value;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Default)]
+struct Outcomes {
+    tokens: Vec<String>,
+    signed_in: usize,
+    refused: usize,
+}
+
+/// One request's outcome: a token (or a sign-in), a refusal before any
+/// byte, or a panic for an answer cut short.
+async fn ask(request: reqwest::RequestBuilder, outcomes: &Mutex<Outcomes>, password: bool) -> bool {
+    let answer = match request.send().await {
+        Ok(answer) => answer,
+        Err(error) => {
+            // Refused, or closed before an answer began: nothing was said.
+            assert!(
+                error.is_connect() || error.is_request(),
+                "a request failed otherwise: {error:?}"
+            );
+            outcomes.lock().unwrap().refused += 1;
+            return false;
+        }
+    };
+    let status = answer.status();
+    let body: Value = answer
+        .json()
+        .await
+        .unwrap_or_else(|error| panic!("an answer ({status}) was cut short: {error}"));
+    if status == 200 {
+        let mut outcomes = outcomes.lock().unwrap();
+        outcomes
+            .tokens
+            .push(body["access_token"].as_str().unwrap().to_owned());
+        if password {
+            outcomes.signed_in += 1;
+        }
+    } else {
+        assert_eq!(status, 503, "an answer other than a token or a 503: {body}");
+    }
+    true
+}
+
+async fn sigterm_finishes_what_it_answers_and_loses_nothing(backend: Backend) {
+    let database = backend.fresh_database().await;
+    let url = database.url.clone();
+    let added = portcullis(
+        &url,
+        &[
+            "--json",
+            "client",
+            "add",
+            "--name",
+            "load",
+            "--grant-types",
+            "client_credentials",
+        ],
+    )
+    .output()
+    .unwrap();
+    let client: Value = serde_json::from_slice(&added.stdout).unwrap();
+    let (id, secret) = (
+        str_field(&client, "client_id").to_owned(),
+        str_field(&client, "client_secret").to_owned(),
+    );
+    let port = process::free_port();
+    let mut server = Node::start_on_port(&url, port, &["--shutdown-timeout", "10"]).await;
+    let base = server.base.clone();
+    let outcomes = Arc::new(Mutex::new(Outcomes::default()));
+    let until = Instant::now() + Duration::from_secs(4);
+    let mut clients = Vec::new();
+    for n in 0..24 {
+        let (base, id, secret, outcomes) =
+            (base.clone(), id.clone(), secret.clone(), outcomes.clone());
+        clients.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            // A few clients sign in by password: their audit events must
+            // survive the shutdown too.
+            let password = n % 8 == 0;
+            while Instant::now() < until {
+                let request = if password {
+                    http.post(format!("{base}/oauth/token"))
+                        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+                        .form(&[
+                            ("grant_type", "password"),
+                            ("username", "mike"),
+                            ("password", "pass"),
+                        ])
+                } else {
+                    http.post(format!("{base}/oauth/token"))
+                        .basic_auth(&id, Some(&secret))
+                        .form(&[("grant_type", "client_credentials")])
+                };
+                if !ask(request, &outcomes, password).await {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let before = outcomes.lock().unwrap().tokens.len();
+    assert!(before > 50, "the load is running ({before} tokens)");
+    // SAFETY: kill(2) on the pid of our own child process.
+    assert_eq!(
+        unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) },
+        0
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "SIGTERM exits 0, not {status}");
+    for client in clients {
+        client.await.unwrap();
+    }
+    let outcomes = Arc::try_unwrap(outcomes)
+        .ok()
+        .unwrap()
+        .into_inner()
+        .unwrap();
+    assert!(outcomes.refused > 0, "requests after SIGTERM were refused");
+
+    let restarted = Node::start_on_port(&url, port, &[]).await;
+    let http = reqwest::Client::new();
+    for token in &outcomes.tokens {
+        let info: Value = http
+            .post(restarted.url("/oauth/introspect"))
+            .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+            .form(&[("token", token.as_str())])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if info["active"] != true {
+            // Introspection shows a client its own tokens only; ask as the
+            // load client for the client_credentials ones.
+            let info: Value = http
+                .post(restarted.url("/oauth/introspect"))
+                .basic_auth(&id, Some(&secret))
+                .form(&[("token", token.as_str())])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(info["active"], true, "an acknowledged token was lost");
+        }
+    }
+    let store = portcullis::store::open(&url, 1).await.unwrap();
+    let query = portcullis::store::AuditQuery {
+        since: 0,
+        kind: Some(portcullis::audit::AuditKind::SignIn),
+        after: 0,
+        limit: 100_000,
+    };
+    let recorded = store.audit_events(&query).await.unwrap().len();
+    assert!(
+        recorded >= outcomes.signed_in,
+        "{recorded} sign-in events for {} answered sign-ins",
+        outcomes.signed_in
+    );
+    drop(restarted);
+    drop(database);
+}
+
+backend_tests! {
+    sigterm_finishes_what_it_answers_and_loses_nothing,
+}
