@@ -40,10 +40,11 @@ async fn every_security_event_is_recorded(backend: Backend) {
                 .await
         }
     };
-    // Sign-ins: one right, then wrong ones until the lock-out.
+    // Sign-ins: one right, then wrong ones until the lock-out (of another
+    // name: mike signs in below).
     let tokens: Value = password("mike", "pass").await.json().await.unwrap();
     for _ in 0..3 {
-        password("mike", "wrong-guess").await;
+        password("ghost", "wrong-guess").await;
     }
     // The refused third guess is the lock-out, not another sign-in.
     let sign_ins = events(&admin, "sign_in", 3).await;
@@ -56,7 +57,7 @@ async fn every_security_event_is_recorded(backend: Backend) {
     assert_eq!(sign_ins[1]["actor"], "anonymous");
     let locked = events(&admin, "locked_out", 1).await;
     assert_eq!(locked.len(), 1, "one event per lock-out, not per refusal");
-    assert_eq!(locked[0]["detail"], "username mike");
+    assert_eq!(locked[0]["detail"], "username ghost");
 
     // A refresh token replayed, then a revocation.
     let refresh = str_field(&tokens, "refresh_token");

@@ -128,6 +128,8 @@ pub async fn list(
     security(("admin_key" = [])), responses(
     (status = 201, body = AdminClient),
     (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 413, body = Problem, content_type = "application/problem+json"),
+    (status = 415, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn create(
@@ -177,6 +179,8 @@ pub async fn read(
     security(("admin_key" = [])), responses(
     (status = 200, body = AdminClient),
     (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 413, body = Problem, content_type = "application/problem+json"),
+    (status = 415, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -251,6 +255,8 @@ pub struct Rotation {
     security(("admin_key" = [])), responses(
     (status = 200, body = AdminClient),
     (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 413, body = Problem, content_type = "application/problem+json"),
+    (status = 415, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
 ))]

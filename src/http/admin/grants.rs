@@ -79,6 +79,8 @@ pub async fn list(
     security(("admin_key" = [])), responses(
     (status = 204, description = "revoked, or there was nothing to revoke"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "the id is not a grant id", body = Problem,
+        content_type = "application/problem+json"),
 ))]
 pub async fn revoke(
     State(admin): State<AdminState>,

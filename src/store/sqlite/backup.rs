@@ -7,7 +7,7 @@
 
 use super::{configure, file_of};
 use anyhow::Context;
-use rusqlite::backup::Backup;
+use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::time::Duration;
@@ -32,7 +32,11 @@ pub fn backup(url: &str, destination: &Path) -> anyhow::Result<i32> {
         .with_context(|| format!("cannot create {}", destination.display()))?;
     let pages = {
         let copy = Backup::new(&from, &mut to)?;
-        copy.run_to_completion(-1, Duration::ZERO, None)?;
+        // -1: every page in one step. Busy or locked (another process
+        // holds the file exclusively for a moment): wait and try again.
+        while copy.step(-1)? != StepResult::Done {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         copy.progress().pagecount
     };
     let check: String = to.query_row("PRAGMA integrity_check", [], |row| row.get(0))?;
