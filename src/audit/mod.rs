@@ -120,3 +120,35 @@ pub async fn record_now(store: &dyn Store, event: AuditEvent) -> anyhow::Result<
         .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::memory::MemoryStore;
+    use crate::store::AuditQuery;
+    use std::sync::Arc;
+
+    /// On one thread the recorder has not run yet when `flush` is called:
+    /// every event still queued must be written by it.
+    #[tokio::test(flavor = "current_thread")]
+    async fn flush_writes_every_queued_event_before_returning() {
+        let store: SharedStore = Arc::new(MemoryStore::default());
+        let (audit, recorder) = Audit::start(store.clone());
+        for _ in 0..(BATCH * 2 + 3) {
+            audit.record(AuditEvent::AdminAuthFailed, None);
+        }
+        recorder.flush().await;
+        let query = AuditQuery {
+            since: 0,
+            kind: None,
+            after: 0,
+            limit: 10_000,
+        };
+        assert_eq!(
+            store.audit_events(&query).await.unwrap().len(),
+            BATCH * 2 + 3
+        );
+        // After the flush, events are refused (and logged), not lost silently.
+        audit.record(AuditEvent::AdminAuthFailed, None);
+    }
+}
