@@ -116,13 +116,20 @@ pub enum Outcome {
     Failure,
 }
 
-/// What happened to a client or a user.
+/// What happened to a client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
+pub enum ClientChange {
     Created,
     Updated,
     Deleted,
     SecretRotated,
+}
+
+/// What happened to a user's account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountChange {
+    Created,
+    Updated,
     Disabled,
     Enabled,
 }
@@ -168,12 +175,12 @@ pub enum AuditEvent {
     Client {
         by: Actor,
         client_id: String,
-        change: Change,
+        change: ClientChange,
     },
     User {
         by: Actor,
         user: i64,
-        change: Change,
+        change: AccountChange,
     },
     AdminKeyCreated {
         name: String,
@@ -259,19 +266,19 @@ impl AuditEvent {
                 change,
             } => {
                 let kind = match change {
-                    Change::Created => AuditKind::ClientCreated,
-                    Change::Deleted => AuditKind::ClientDeleted,
-                    Change::SecretRotated => AuditKind::ClientSecretRotated,
-                    _ => AuditKind::ClientUpdated,
+                    ClientChange::Created => AuditKind::ClientCreated,
+                    ClientChange::Updated => AuditKind::ClientUpdated,
+                    ClientChange::Deleted => AuditKind::ClientDeleted,
+                    ClientChange::SecretRotated => AuditKind::ClientSecretRotated,
                 };
                 (kind, by, Some(client_id), success, None)
             }
             E::User { by, user, change } => {
                 let kind = match change {
-                    Change::Created => AuditKind::UserCreated,
-                    Change::Disabled => AuditKind::UserDisabled,
-                    Change::Enabled => AuditKind::UserEnabled,
-                    _ => AuditKind::UserUpdated,
+                    AccountChange::Created => AuditKind::UserCreated,
+                    AccountChange::Updated => AuditKind::UserUpdated,
+                    AccountChange::Disabled => AuditKind::UserDisabled,
+                    AccountChange::Enabled => AuditKind::UserEnabled,
                 };
                 (kind, by, None, success, Some(format!("user {user}")))
             }

@@ -8,7 +8,7 @@
 
 mod event;
 
-pub use event::{Actor, AuditEvent, AuditKind, Change, Outcome};
+pub use event::{AccountChange, Actor, AuditEvent, AuditKind, ClientChange, Outcome};
 
 use crate::store::{AuditRecord, SharedStore, Store};
 use std::net::IpAddr;

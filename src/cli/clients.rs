@@ -2,7 +2,7 @@
 //! with the server's settings).
 
 use super::Invocation;
-use crate::audit::{self, Actor, AuditEvent, Change};
+use crate::audit::{self, Actor, AuditEvent, ClientChange};
 use crate::oauth::registration::{self, ClientInformation, ClientMetadata};
 use crate::oauth::vocabulary;
 use crate::store::Registrant;
@@ -76,7 +76,7 @@ pub(super) async fn run(context: &Invocation, command: ClientCommand) -> anyhow:
             record(
                 store.as_ref(),
                 &registered.client.client_id,
-                Change::Created,
+                ClientChange::Created,
             )
             .await?;
             let client = &registered.client;
@@ -117,7 +117,7 @@ pub(super) async fn run(context: &Invocation, command: ClientCommand) -> anyhow:
             let store = context.store().await?;
             let removed = store.delete_client(&client_id, None).await?;
             anyhow::ensure!(removed, "no client {client_id:?}");
-            record(store.as_ref(), &client_id, Change::Deleted).await?;
+            record(store.as_ref(), &client_id, ClientChange::Deleted).await?;
             context.print(json!({ "removed": client_id }), || {
                 format!("removed client {client_id}")
             });
@@ -130,7 +130,7 @@ pub(super) async fn run(context: &Invocation, command: ClientCommand) -> anyhow:
 async fn record(
     store: &dyn crate::store::Store,
     client_id: &str,
-    change: Change,
+    change: ClientChange,
 ) -> anyhow::Result<()> {
     let event = AuditEvent::Client {
         by: Actor::System,

@@ -1,7 +1,7 @@
 //! `portcullis user …`
 
 use super::Invocation;
-use crate::audit::{self, Actor, AuditEvent, Change};
+use crate::audit::{self, AccountChange, Actor, AuditEvent};
 use crate::crypto;
 use crate::store::User;
 use anyhow::Context as _;
@@ -43,7 +43,7 @@ pub(super) async fn run(context: &Invocation, command: UserCommand) -> anyhow::R
             let event = AuditEvent::User {
                 by: Actor::System,
                 user: user.id,
-                change: Change::Created,
+                change: AccountChange::Created,
             };
             audit::record_now(store.as_ref(), event).await?;
             context.print(user_json(&user), || {

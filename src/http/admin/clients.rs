@@ -5,7 +5,7 @@
 use super::auth::Caller;
 use super::problem::{Body, Page, PageQuery, PathParam, Problem, QueryParams};
 use super::AdminState;
-use crate::audit::{AuditEvent, Change};
+use crate::audit::{AuditEvent, ClientChange};
 use crate::crypto;
 use crate::oauth::registration::{self, ClientInformation, ClientMetadata};
 use crate::store::{Client, PreviousSecret, Registrant};
@@ -94,7 +94,7 @@ async fn find(admin: &AdminState, client_id: &str) -> Result<Client, Problem> {
         .ok_or_else(|| Problem::not_found("no such client"))
 }
 
-fn record(admin: &AdminState, caller: &Caller, client_id: &str, change: Change) {
+fn record(admin: &AdminState, caller: &Caller, client_id: &str, change: ClientChange) {
     let event = AuditEvent::Client {
         by: caller.actor(),
         client_id: client_id.to_owned(),
@@ -148,7 +148,7 @@ pub async fn create(
         &admin,
         &caller,
         &registered.client.client_id,
-        Change::Created,
+        ClientChange::Created,
     );
     let view = AdminClient::of(&registered.client, registered.client_secret);
     Ok((StatusCode::CREATED, Json(view)))
@@ -212,7 +212,7 @@ pub async fn update(
     if !admin.app.provider.store.update_client(&client).await? {
         return Err(Problem::not_found("no such client"));
     }
-    record(&admin, &caller, &client.client_id, Change::Updated);
+    record(&admin, &caller, &client.client_id, ClientChange::Updated);
     Ok(Json(AdminClient::of(&client, client_secret)))
 }
 
@@ -235,7 +235,7 @@ pub async fn delete(
         .delete_client(&client_id, None)
         .await?
     {
-        record(&admin, &caller, &client_id, Change::Deleted);
+        record(&admin, &caller, &client_id, ClientChange::Deleted);
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -288,6 +288,11 @@ pub async fn rotate_secret(
     if !admin.app.provider.store.update_client(&client).await? {
         return Err(Problem::not_found("no such client"));
     }
-    record(&admin, &caller, &client.client_id, Change::SecretRotated);
+    record(
+        &admin,
+        &caller,
+        &client.client_id,
+        ClientChange::SecretRotated,
+    );
     Ok(Json(AdminClient::of(&client, Some(secret))))
 }

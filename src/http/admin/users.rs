@@ -5,7 +5,7 @@
 use super::auth::Caller;
 use super::problem::{Body, Page, PageQuery, PathParam, Problem, QueryParams};
 use super::AdminState;
-use crate::audit::{AuditEvent, Change};
+use crate::audit::{AccountChange, AuditEvent};
 use crate::crypto;
 use crate::oauth::OAuthError;
 use crate::store::{User, UserChange};
@@ -70,7 +70,7 @@ async fn password_hash(password: String) -> Result<String, Problem> {
         .map_err(|_| Problem::from(OAuthError::unavailable("the server is busy, try again")))
 }
 
-fn record(admin: &AdminState, caller: &Caller, user: i64, change: Change) {
+fn record(admin: &AdminState, caller: &Caller, user: i64, change: AccountChange) {
     let event = AuditEvent::User {
         by: caller.actor(),
         user,
@@ -126,7 +126,7 @@ pub async fn create(
         .store
         .create_user(&new.username, &hash)
         .await?;
-    record(&admin, &caller, user.id, Change::Created);
+    record(&admin, &caller, user.id, AccountChange::Created);
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
@@ -182,16 +182,16 @@ pub async fn update(
             .update_user(id, &change)
             .await?
             .ok_or_else(|| Problem::not_found("no such user"))?;
-        record(&admin, &caller, id, Change::Updated);
+        record(&admin, &caller, id, AccountChange::Updated);
     }
     if let Some(disabled) = update.disabled {
         if !store.set_user_disabled(id, disabled).await? {
             return Err(Problem::not_found("no such user"));
         }
         let change = if disabled {
-            Change::Disabled
+            AccountChange::Disabled
         } else {
-            Change::Enabled
+            AccountChange::Enabled
         };
         record(&admin, &caller, id, change);
     }
@@ -226,6 +226,6 @@ pub async fn set_password(
         .update_user(id, &change)
         .await?
         .ok_or_else(|| Problem::not_found("no such user"))?;
-    record(&admin, &caller, id, Change::Updated);
+    record(&admin, &caller, id, AccountChange::Updated);
     Ok(StatusCode::NO_CONTENT)
 }

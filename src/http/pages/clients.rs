@@ -3,7 +3,7 @@
 
 use super::session::{safe_next, sign_in_page};
 use super::{query_params, Answer, Browser, PageError};
-use crate::audit::{Actor, AuditEvent, Change};
+use crate::audit::{Actor, AuditEvent, ClientChange};
 use crate::http::extract::{parse_urlencoded, read_body};
 use crate::http::AppState;
 use crate::oauth::registration::{self, ClientInformation, ClientMetadata};
@@ -179,7 +179,7 @@ async fn register(
                 browser,
                 user.user_id,
                 &registered.client.client_id,
-                Change::Created,
+                ClientChange::Created,
             );
             // RFC 7591 §3.2.1: the secret is shown here once; the store
             // keeps only its hash.
@@ -224,7 +224,13 @@ async fn remove(
         .delete_client(client_id, Some(user.user_id))
         .await?
     {
-        record_change(state, browser, user.user_id, client_id, Change::Deleted);
+        record_change(
+            state,
+            browser,
+            user.user_id,
+            client_id,
+            ClientChange::Deleted,
+        );
         Ok(Answer::see_other("/"))
     } else {
         Err(PageError::new(
@@ -235,7 +241,13 @@ async fn remove(
 }
 
 /// A user created or deleted one of their clients.
-fn record_change(state: &AppState, browser: &Browser, user: i64, client_id: &str, change: Change) {
+fn record_change(
+    state: &AppState,
+    browser: &Browser,
+    user: i64,
+    client_id: &str,
+    change: ClientChange,
+) {
     let event = AuditEvent::Client {
         by: Actor::User(user),
         client_id: client_id.to_owned(),
