@@ -1,47 +1,10 @@
 //! The admin listener: its own port, keys for everything but the probes,
 //! problem details, the clients, users and grants of the admin API.
 
+use crate::common::admin::Admin;
 use crate::common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-/// An admin API caller with a key.
-pub struct Admin<'a> {
-    pub server: &'a TestServer,
-    pub key: String,
-}
-
-impl<'a> Admin<'a> {
-    pub async fn new(server: &'a TestServer) -> Admin<'a> {
-        let key = server.admin_key("tests").await;
-        Admin { server, key }
-    }
-
-    pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> reqwest::Response {
-        let mut request = self
-            .server
-            .http
-            .request(method, self.server.admin_url(path))
-            .bearer_auth(&self.key);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        request.send().await.expect("an answer")
-    }
-
-    /// A request that must answer `status`; its JSON body, if any.
-    pub async fn expect(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-        status: u16,
-    ) -> Value {
-        let response = self.send(method, path, body).await;
-        assert_eq!(response.status().as_u16(), status, "{path}");
-        response.json().await.unwrap_or(Value::Null)
-    }
-}
 
 async fn probes_are_open_and_everything_else_needs_a_key(backend: Backend) {
     let server = TestServer::start(backend).await;
@@ -393,8 +356,40 @@ async fn grants_are_listed_and_revoked_idempotently(backend: Backend) {
         .await;
 }
 
+async fn readiness_needs_this_builds_schema(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let ready = || server.http.get(server.admin_url("/readyz")).send();
+    assert_eq!(ready().await.unwrap().status(), 200);
+    // Another version's schema: as if a newer node had migrated past us.
+    let url = server.database_url();
+    if let Some(file) = url.strip_prefix("sqlite://") {
+        let conn = rusqlite::Connection::open(file).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+    } else {
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url)
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 8")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    let answer = ready().await.unwrap();
+    assert_eq!(answer.status(), 503);
+    assert_eq!(answer.headers()["content-type"], "application/problem+json");
+    // Liveness does not depend on the database.
+    let alive = server
+        .http
+        .get(server.admin_url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(alive.status(), 200);
+}
+
 backend_tests! {
     probes_are_open_and_everything_else_needs_a_key,
+    readiness_needs_this_builds_schema,
     clients_are_created_read_updated_and_deleted_idempotently,
     a_rotated_secret_overlaps_with_the_previous_one,
     disabling_a_user_revokes_everything_and_refuses_sign_in,

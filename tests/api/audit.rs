@@ -1,7 +1,7 @@
 //! Audit events: each kind the server emits, produced by a real request
 //! and read back from the admin API (and the command line's `audit`).
 
-use crate::admin::Admin;
+use crate::common::admin::Admin;
 use crate::common::browser::{code_request, Browser, REDIRECT_URI};
 use crate::common::*;
 use reqwest::Method;

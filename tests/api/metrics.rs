@@ -1,7 +1,7 @@
 //! `/metrics` after a scripted workload: the counters moved by exactly
 //! what the workload did, and the text parses as Prometheus's format.
 
-use crate::admin::Admin;
+use crate::common::admin::Admin;
 use crate::common::*;
 use prometheus_parse::{Scrape, Value};
 use reqwest::Method;

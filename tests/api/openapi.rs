@@ -2,7 +2,7 @@
 //! request without a key or with a wrong one, and schemathesis, fuzzing the
 //! API from the document, finds no 5xx and no answer off the schema.
 
-use crate::admin::Admin;
+use crate::common::admin::Admin;
 use crate::common::process::{portcullis, Node};
 use crate::common::*;
 use reqwest::Method;

@@ -37,8 +37,14 @@ pub async fn readyz(State(admin): State<AdminState>) -> Response {
             "the database schema is not this version's",
         )
         .into_response(),
+        // The probe is open to anyone: the cause goes to the log only.
         Err(error) => {
-            Problem::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response()
+            tracing::warn!(%error, "not ready: the database does not answer");
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database does not answer",
+            )
+            .into_response()
         }
     }
 }
