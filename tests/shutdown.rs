@@ -102,7 +102,13 @@ async fn sigterm_finishes_what_it_answers_and_loses_nothing(backend: Backend) {
         str_field(&client, "client_secret").to_owned(),
     );
     let port = process::free_port();
-    let mut server = Node::start_on_port(&url, port, &["--shutdown-timeout", "10"]).await;
+    // No lock-out: the slow requests below are wrong passwords.
+    let mut server = Node::start_on_port(
+        &url,
+        port,
+        &["--shutdown-timeout", "10", "--rate-limit-failures", "0"],
+    )
+    .await;
     let base = server.base.clone();
     let outcomes = Arc::new(Mutex::new(Outcomes::default()));
     let until = Instant::now() + Duration::from_secs(4);
@@ -138,6 +144,27 @@ async fn sigterm_finishes_what_it_answers_and_loses_nothing(backend: Backend) {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let before = outcomes.lock().unwrap().tokens.len();
     assert!(before > 50, "the load is running ({before} tokens)");
+    // Slow requests in flight at SIGTERM (each its own Argon2 work, on a
+    // connection of its own) must still be answered in full.
+    let slow: Vec<_> = (0..16)
+        .map(|n| {
+            let request = reqwest::Client::new()
+                .post(format!("{base}/oauth/token"))
+                .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+                .form(&[
+                    ("grant_type", "password"),
+                    ("username", "mike"),
+                    ("password", &format!("wrong-{n}")),
+                ]);
+            tokio::spawn(async move {
+                let answer = request.send().await.expect("an answer, not a reset");
+                let status = answer.status();
+                let body: Value = answer.json().await.expect("a whole answer");
+                (status, body)
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
     // SAFETY: kill(2) on the pid of our own child process.
     assert_eq!(
         unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) },
@@ -152,6 +179,10 @@ async fn sigterm_finishes_what_it_answers_and_loses_nothing(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(status.success(), "SIGTERM exits 0, not {status}");
+    for request in slow {
+        let (status, body) = request.await.unwrap();
+        assert!(status == 400 || status == 503, "{status} {body}");
+    }
     for client in clients {
         client.await.unwrap();
     }
