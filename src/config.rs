@@ -154,6 +154,50 @@ pub struct Config {
         default_value_t = 30
     )]
     pub request_timeout: u64,
+    /// Address of the operators' listener: metrics, health, the admin API.
+    /// Never the public port; keep it on loopback or a private network.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_ADMIN_ADDR",
+        default_value = "127.0.0.1:9001"
+    )]
+    pub admin_addr: SocketAddr,
+    /// Collect Prometheus metrics (`--metrics false` turns them off; the
+    /// benchmark compares both).
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_METRICS",
+        default_value_t = true,
+        action = ArgAction::Set
+    )]
+    pub metrics: bool,
+    /// Days audit events are kept before the purge deletes them.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_AUDIT_RETENTION",
+        default_value_t = 90
+    )]
+    pub audit_retention: i64,
+    /// `text` for people, `json` (one object per line) for log collectors.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
+    /// Seconds in-flight requests get to finish after SIGTERM.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_SHUTDOWN_TIMEOUT",
+        default_value_t = 10
+    )]
+    pub shutdown_timeout: u64,
     /// Scopes that clients the operator did not register may obtain
     /// without a user (client_credentials), comma-separated.
     #[arg(
@@ -219,6 +263,13 @@ pub struct Config {
         default_value_t = 300
     )]
     pub jwt_access_token_ttl: i64,
+}
+
+/// How log lines are written.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Only the settings, for [`Config::new`].
@@ -297,6 +348,7 @@ impl Config {
             ("key_refresh_interval", self.key_refresh_interval as i64),
             ("id_token_ttl", self.id_token_ttl),
             ("jwt_access_token_ttl", self.jwt_access_token_ttl),
+            ("audit_retention", self.audit_retention),
         ] {
             if value <= 0 {
                 bail!("{name} must be a positive number of seconds, not {value}");
@@ -304,6 +356,16 @@ impl Config {
         }
         if self.key_publication_delay < 0 {
             bail!("key_publication_delay must not be negative");
+        }
+        // The public port carries only the OAuth surface; the operators'
+        // routes must never be reachable through it.
+        if self.admin_addr.port() == self.addr.port() && self.addr.port() != 0 {
+            bail!(
+                "the admin listener ({}) must not share the public port ({}): choose another \
+                 --admin-addr",
+                self.admin_addr,
+                self.addr
+            );
         }
         if self.db_max_connections == 0 {
             bail!("db_max_connections must be at least 1");
@@ -547,6 +609,15 @@ mod tests {
         assert_eq!(operator, ["a", "b", "c"], "after OpenID Connect's six");
         assert!(c.trust_forwarded_for);
         assert_eq!(c.issuer(), "http://127.0.0.1:7000");
+    }
+
+    #[test]
+    fn the_admin_listener_never_shares_the_public_port() {
+        let err = parse(&["--addr", "127.0.0.1:7000", "--admin-addr", "0.0.0.0:7000"]).unwrap_err();
+        assert!(err.to_string().contains("--admin-addr"), "{err}");
+        let c = parse(&["--addr", "127.0.0.1:7000", "--metrics", "false"]).unwrap();
+        assert_eq!(c.admin_addr.to_string(), "127.0.0.1:9001");
+        assert!(!c.metrics);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! with the server's settings).
 
 use super::Invocation;
+use crate::audit::{self, Actor, AuditEvent, ClientChange};
 use crate::oauth::registration::{self, ClientInformation, ClientMetadata};
 use crate::oauth::vocabulary::{self, AccessTokenFormat};
 use crate::store::Registrant;
@@ -93,11 +94,14 @@ pub(super) async fn run(context: &Invocation, command: ClientCommand) -> anyhow:
             .map_err(|e| anyhow::anyhow!("{}", e.description))?;
             registered.client.resource_server = resource_server;
             registered.client.access_token_format = access_token_format;
-            context
-                .store()
-                .await?
-                .create_client(&registered.client)
-                .await?;
+            let store = context.store().await?;
+            store.create_client(&registered.client).await?;
+            record(
+                store.as_ref(),
+                &registered.client.client_id,
+                ClientChange::Created,
+            )
+            .await?;
             let client = &registered.client;
             let mut value = json!(ClientInformation::from(client));
             value["resource_server"] = json!(client.resource_server);
@@ -134,16 +138,28 @@ pub(super) async fn run(context: &Invocation, command: ClientCommand) -> anyhow:
             });
         }
         ClientCommand::Remove { client_id } => {
-            let removed = context
-                .store()
-                .await?
-                .delete_client(&client_id, None)
-                .await?;
+            let store = context.store().await?;
+            let removed = store.delete_client(&client_id, None).await?;
             anyhow::ensure!(removed, "no client {client_id:?}");
+            record(store.as_ref(), &client_id, ClientChange::Deleted).await?;
             context.print(json!({ "removed": client_id }), || {
                 format!("removed client {client_id}")
             });
         }
     }
     Ok(())
+}
+
+/// The operator changed a client, from the command line.
+async fn record(
+    store: &dyn crate::store::Store,
+    client_id: &str,
+    change: ClientChange,
+) -> anyhow::Result<()> {
+    let event = AuditEvent::Client {
+        by: Actor::System,
+        client_id: client_id.to_owned(),
+        change,
+    };
+    audit::record_now(store, event).await
 }

@@ -2,6 +2,7 @@
 //! tokens, as every node shares them through the database.
 
 use super::Invocation;
+use crate::audit::{self, AuditEvent};
 use crate::keys::{SigningKeys, StoredKey};
 use clap::Subcommand;
 use serde_json::json;
@@ -46,7 +47,10 @@ pub(super) async fn run(context: &Invocation, command: KeysCommand) -> anyhow::R
             now,
         )
         .await?;
-        keys.rotate(now).await?;
+        for kid in keys.rotate(now).await? {
+            let event = AuditEvent::SigningKeyRotated { kid };
+            audit::record_now(store.as_ref(), event).await?;
+        }
     }
     let keys = store.signing_keys().await?;
     let listed: Vec<serde_json::Value> = keys.iter().map(|key| key_json(key, now)).collect();

@@ -1,6 +1,7 @@
 //! `portcullis user …`
 
 use super::Invocation;
+use crate::audit::{self, AccountChange, Actor, AuditEvent};
 use crate::crypto;
 use crate::oauth::oidc::claims::UserClaims;
 use crate::store::User;
@@ -73,6 +74,12 @@ pub(super) async fn run(context: &Invocation, command: UserCommand) -> anyhow::R
                 store.set_user_claims(user.id, &claims).await?;
                 user.claims = claims;
             }
+            let event = AuditEvent::User {
+                by: Actor::System,
+                user: user.id,
+                change: AccountChange::Created,
+            };
+            audit::record_now(store.as_ref(), event).await?;
             context.print(user_json(&user), || {
                 format!("added user {} (id {})", user.username, user.id)
             });
@@ -86,12 +93,18 @@ pub(super) async fn run(context: &Invocation, command: UserCommand) -> anyhow::R
                 .with_context(|| format!("no user {name:?}"))?;
             store.set_user_claims(user.id, &claims).await?;
             user.claims = claims;
+            let event = AuditEvent::User {
+                by: Actor::System,
+                user: user.id,
+                change: AccountChange::Updated,
+            };
+            audit::record_now(store.as_ref(), event).await?;
             context.print(user_json(&user), || {
                 format!("updated the claims of {}", user.username)
             });
         }
         UserCommand::List => {
-            let users = context.store().await?.list_users().await?;
+            let users = context.store().await?.list_users(0, u32::MAX).await?;
             let listed: Vec<serde_json::Value> = users.iter().map(user_json).collect();
             context.print(json!(listed), || {
                 users

@@ -106,8 +106,23 @@ async fn step(
         user_id: user.user_id,
         auth_time: user.signed_in_at,
     });
-    match authorize::proceed(provider, &request, session, started_at, consent_given).await? {
-        Outcome::ShowLogin => Ok(page.login(request.oidc.login_hint.as_deref(), None)),
+    let address = browser.address.0;
+    match authorize::proceed(
+        provider,
+        &request,
+        session,
+        started_at,
+        consent_given,
+        address,
+    )
+    .await?
+    {
+        Outcome::ShowLogin => {
+            // Signing in again (prompt=login, max_age): the name is known.
+            let signed_in = browser.user.as_ref().map(|user| user.username.as_str());
+            let username = request.oidc.login_hint.as_deref().or(signed_in);
+            Ok(page.login(username, None))
+        }
         Outcome::ShowConsent => page.consent(state).await,
         Outcome::Answer(answer) => Ok(Answer::to_client(answer, posted)),
     }

@@ -1,12 +1,14 @@
 //! The HTTP layer: thin handlers that decode the wire, call the protocol
 //! core and render its answer. One file per endpoint.
 
+pub mod admin;
 mod authorize;
 pub mod client_address;
 pub mod error;
 pub mod extract;
 mod introspect;
 mod metadata;
+pub mod observe;
 pub mod pages;
 mod resources;
 mod revoke;
@@ -18,7 +20,7 @@ use crate::config::Config;
 use crate::oauth::oidc::discovery::{DISCOVERY_PATH, END_SESSION_PATH, JWKS_PATH, USERINFO_PATH};
 use crate::oauth::Provider;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderValue, Method, Request, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
@@ -29,7 +31,6 @@ use std::time::Duration;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 /// What every handler shares: the protocol core, the configuration, the
 /// page templates and the pages' CSRF defences.
@@ -126,7 +127,10 @@ pub fn router(state: AppState) -> Router {
                 .route("/logout", post(pages::session::logout))
                 .route("/clients", post(pages::clients::create))
                 .route("/clients/delete", post(pages::clients::delete))
-                .route("/oauth/authorize", get(authorize::get).post(authorize::post))
+                .route(
+                    "/oauth/authorize",
+                    get(authorize::get).post(authorize::post),
+                )
                 .route(
                     END_SESSION_PATH,
                     get(pages::end_session::get).post(pages::end_session::post),
@@ -135,7 +139,7 @@ pub fn router(state: AppState) -> Router {
                 .route("/account/revoke", post(pages::account::revoke)),
         ))
         .fallback(not_found)
-        .with_state(state)
+        .with_state(state.clone())
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -150,12 +154,7 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             request_timeout,
         ))
-        .layer(
-            // Only method and path: query strings can carry codes and state.
-            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-                tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
-            }),
-        )
+        .layer(observe::layer(state, "public"))
 }
 
 /// Runs each back-channel request in its store's poll scope, if it has one

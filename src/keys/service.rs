@@ -26,7 +26,7 @@ impl SigningKeys {
     ) -> anyhow::Result<Self> {
         let stored = store.signing_keys().await?;
         let plan = plan_rotation(&stored, now, &policy);
-        let ring = apply(&store, &kek, plan, now).await?;
+        let (ring, _) = apply(&store, &kek, plan, now).await?;
         Ok(SigningKeys {
             store,
             kek,
@@ -44,21 +44,26 @@ impl SigningKeys {
     }
 
     /// Applies the scheduled rotation, then reloads every stored key (some
-    /// may come from other nodes).
-    pub async fn refresh(&self, now: i64) -> anyhow::Result<()> {
+    /// may come from other nodes). Returns the ids of the keys it made.
+    pub async fn refresh(&self, now: i64) -> anyhow::Result<Vec<String>> {
         let stored = self.store.signing_keys().await?;
         let plan = plan_rotation(&stored, now, &self.policy);
-        self.replace(apply(&self.store, &self.kek, plan, now).await?);
-        Ok(())
+        self.apply(plan, now).await
     }
 
     /// Publishes a successor for every algorithm now (`portcullis keys
-    /// rotate`); each signs once its publication delay has passed.
-    pub async fn rotate(&self, now: i64) -> anyhow::Result<()> {
+    /// rotate`); each signs once its publication delay has passed. Returns
+    /// the ids of the new keys.
+    pub async fn rotate(&self, now: i64) -> anyhow::Result<Vec<String>> {
         let stored = self.store.signing_keys().await?;
         let plan = rotate_now(&stored, now, &self.policy);
-        self.replace(apply(&self.store, &self.kek, plan, now).await?);
-        Ok(())
+        self.apply(plan, now).await
+    }
+
+    async fn apply(&self, plan: RotationPlan, now: i64) -> anyhow::Result<Vec<String>> {
+        let (ring, created) = apply(&self.store, &self.kek, plan, now).await?;
+        self.replace(ring);
+        Ok(created)
     }
 
     fn replace(&self, ring: KeyRing) {
@@ -66,15 +71,18 @@ impl SigningKeys {
     }
 }
 
-/// Generates and stores what `plan` asks for, then opens every stored key.
+/// Generates and stores what `plan` asks for, then opens every stored key;
+/// returns them and the ids of the new ones.
 async fn apply(
     store: &SharedStore,
     kek: &KeyEncryptionKey,
     plan: RotationPlan,
     now: i64,
-) -> anyhow::Result<KeyRing> {
+) -> anyhow::Result<(KeyRing, Vec<String>)> {
+    let mut new_kids = Vec::new();
     if !plan.is_empty() {
         let created = plan.generate_keys(kek, now)?;
+        new_kids = created.iter().map(|key| key.kid.clone()).collect();
         store
             .apply_key_plan(&created, &plan.retire, &plan.delete)
             .await?;
@@ -85,5 +93,5 @@ async fn apply(
             "signing keys rotated"
         );
     }
-    Ok(KeyRing::load(store.signing_keys().await?, kek)?)
+    Ok((KeyRing::load(store.signing_keys().await?, kek)?, new_kids))
 }

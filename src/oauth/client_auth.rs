@@ -76,6 +76,45 @@ fn wrong_credentials() -> OAuthError {
     OAuthError::invalid_client("unknown client or wrong credentials")
 }
 
+/// Whether `secret` is one of the client's `stored` secrets. Generated
+/// ones are compared first (a SHA-256 each), so a rotated client's new
+/// secret never pays for Argon2 work. Without a match, a client whose
+/// secrets are all generated has the failure counted per (client,
+/// address), which is an error; one with a secret a person chose is
+/// verified against it under that client's limits.
+async fn secret_matches(
+    provider: &Provider,
+    request: &ClientRequest<'_>,
+    client_id: &str,
+    stored: &[Option<&str>],
+    secret: &str,
+) -> Result<bool, OAuthError> {
+    let stored = stored.iter().flatten().copied();
+    let (generated, chosen): (Vec<&str>, Vec<&str>) =
+        stored.partition(|hash| crypto::secret_kind(hash) == SecretKind::Generated);
+    if generated
+        .iter()
+        .any(|hash| crypto::verify_generated_secret(hash, secret))
+    {
+        return Ok(true);
+    }
+    let limiter = &provider.limiter;
+    let Some(&chosen) = chosen.first() else {
+        let unguessable =
+            Counter::client_from(client_id, request.address).and_address(request.address);
+        return Err(limiter
+            .count_failure(&unguessable, wrong_credentials())
+            .await);
+    };
+    // A person chose it: the attempt is counted before the Argon2 work, per
+    // client (from anywhere) and per address.
+    let counters = Counter::client(client_id).and_address(request.address);
+    let verify = crypto::verify_password(Some(chosen.to_owned()), secret.to_owned());
+    limiter
+        .verify_chosen(counters, Some(chosen), secret, verify)
+        .await
+}
+
 /// Authenticates the client of a back-channel request.
 pub async fn authenticate(
     provider: &Provider,
@@ -92,28 +131,19 @@ pub async fn authenticate(
             .count_failure(&unguessable, wrong_credentials())
             .await);
     };
+    // After a rotation the previous secret works until it expires.
+    let previous = client
+        .previous_secret
+        .as_ref()
+        .filter(|previous| previous.expires_at > crate::time::now())
+        .map(|previous| previous.hash.as_str());
     match (presented, client.secret_hash.as_deref()) {
-        (Presented::Secret { secret, .. }, Some(stored)) => match crypto::secret_kind(stored) {
-            SecretKind::Generated => {
-                if !crypto::verify_generated_secret(stored, secret) {
-                    return Err(limiter
-                        .count_failure(&unguessable, wrong_credentials())
-                        .await);
-                }
+        (Presented::Secret { secret, .. }, Some(stored)) => {
+            let secrets = [Some(stored), previous];
+            if !secret_matches(provider, request, client_id, &secrets, secret).await? {
+                return Err(wrong_credentials());
             }
-            SecretKind::Chosen => {
-                // A person chose it: the attempt is counted before the
-                // Argon2 work, per client (from anywhere) and per address.
-                let counters = Counter::client(client_id).and_address(request.address);
-                let verify = crypto::verify_password(Some(stored.to_owned()), secret.to_owned());
-                if !limiter
-                    .verify_chosen(counters, Some(stored), secret, verify)
-                    .await?
-                {
-                    return Err(wrong_credentials());
-                }
-            }
-        },
+        }
         // A public client has no secret to check; PKCE protects its codes.
         (Presented::IdOnly { .. }, None) => {}
         (Presented::IdOnly { .. }, Some(_)) => {

@@ -27,8 +27,10 @@ mod testing;
 pub use error::{ErrorCode, OAuthError};
 pub use params::Params;
 
+use crate::audit::Audit;
 use crate::keys::SigningKeys;
 use crate::limits::{LimitSettings, Limiter};
+use crate::metrics::Metrics;
 use crate::store::SharedStore;
 use crate::time::Clock;
 use std::sync::Arc;
@@ -68,6 +70,10 @@ pub struct Provider {
     pub clock: Clock,
     /// The keys ID tokens and JWT access tokens are signed with.
     pub keys: Arc<SigningKeys>,
+    /// Where the rules report security events (queued, never awaited).
+    pub audit: Audit,
+    /// Counters the rules move (tokens issued); in memory only.
+    pub metrics: Metrics,
     grants: grants::Registry,
 }
 
@@ -77,13 +83,17 @@ impl Provider {
         settings: Settings,
         limits: LimitSettings,
         keys: Arc<SigningKeys>,
+        audit: Audit,
+        metrics: Metrics,
     ) -> Self {
         Provider {
-            limiter: Limiter::new(store.clone(), limits),
+            limiter: Limiter::new(store.clone(), limits, audit.clone(), metrics.clone()),
             store,
             settings,
             clock: Clock::system(),
             keys,
+            audit,
+            metrics,
             grants: grants::Registry::standard(),
         }
     }

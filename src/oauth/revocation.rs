@@ -3,6 +3,7 @@
 use super::client_auth::{self, ClientRequest};
 use super::tokens;
 use super::{OAuthError, Provider};
+use crate::audit::{Actor, AuditEvent};
 use crate::store::TokenKind;
 
 /// Revokes the token if it belongs to the authenticated client. Unknown
@@ -20,12 +21,24 @@ pub async fn revoke(provider: &Provider, request: &ClientRequest<'_>) -> Result<
     if record.client_id != client.client_id {
         return Ok(());
     }
-    match record.kind {
+    let what = match record.kind {
         // §2.1: revoking a refresh token SHOULD also revoke the access tokens
         // of the same grant.
-        TokenKind::Refresh => store.revoke_grant(record.grant_id).await?,
-        TokenKind::Access => store.revoke_token(&hash).await?,
-    }
+        TokenKind::Refresh => {
+            store.revoke_grant(record.grant_id).await?;
+            format!("grant {}", record.grant_id)
+        }
+        TokenKind::Access => {
+            store.revoke_token(&hash).await?;
+            format!("an access token of grant {}", record.grant_id)
+        }
+    };
+    let event = AuditEvent::TokensRevoked {
+        by: Actor::Client(client.client_id.clone()),
+        client_id: Some(client.client_id),
+        what,
+    };
+    provider.audit.record(event, request.address);
     Ok(())
 }
 

@@ -6,8 +6,10 @@ use super::client_auth::{BasicCredentials, ClientRequest};
 use super::registration::{register, ClientMetadata, RegistrationPolicy};
 use super::vocabulary::{AuthMethod, GrantType};
 use super::{ErrorCode, OAuthError, Params, Provider, Settings};
+use crate::audit::Audit;
 use crate::keys::{KeyEncryptionKey, RotationPolicy, SigningAlg, SigningKeys, StoredKey};
 use crate::limits::LimitSettings;
+use crate::metrics::Metrics;
 use crate::store::memory::MemoryStore;
 use crate::store::{Client, Registrant, SharedStore, User};
 use crate::time::Clock;
@@ -49,7 +51,14 @@ impl Core {
         let keys = SigningKeys::open(store.clone(), kek, RotationPolicy::new(900), NOW)
             .await
             .expect("signing keys");
-        let mut provider = Provider::new(store, settings, limits, Arc::new(keys));
+        let mut provider = Provider::new(
+            store,
+            settings,
+            limits,
+            Arc::new(keys),
+            Audit::discard(),
+            Metrics::disabled(),
+        );
         provider.clock = Clock::fixed(NOW);
         Core { provider }
     }

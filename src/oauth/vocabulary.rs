@@ -27,6 +27,7 @@ macro_rules! protocol_word {
             VariantArray,
             Serialize,
             Deserialize,
+            utoipa::ToSchema,
         )]
         #[strum(serialize_all = "snake_case")]
         #[serde(rename_all = "snake_case")]

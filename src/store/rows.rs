@@ -96,7 +96,7 @@ fn token_kind(code: i64, column: usize) -> Result<TokenKind, RowError> {
 
 macro_rules! user_columns {
     () => {
-        "id, username, password_hash, claims"
+        "id, username, password_hash, claims, disabled"
     };
 }
 pub(crate) use user_columns;
@@ -107,6 +107,7 @@ pub fn user(row: &dyn Row) -> Result<User, RowError> {
         username: row.text(1)?,
         password_hash: row.text(2)?,
         claims: json::<UserClaims>(row, 3)?,
+        disabled: row.flag(4)?,
     })
 }
 
@@ -115,7 +116,8 @@ macro_rules! client_columns {
         "client_id, client_name, client_uri, secret_hash, redirect_uris, grant_types,
          response_types, scope, token_endpoint_auth_method, owner_id, resource_server,
          client_id_issued_at, client_secret_expires_at, post_logout_redirect_uris,
-         id_token_signed_response_alg, userinfo_signed_response_alg, access_token_format"
+         id_token_signed_response_alg, userinfo_signed_response_alg, access_token_format,
+         previous_secret_hash, previous_secret_expires_at"
     };
 }
 pub(crate) use client_columns;
@@ -144,6 +146,8 @@ pub struct ClientColumns {
     pub id_token_signed_response_alg: &'static str,
     pub userinfo_signed_response_alg: Option<&'static str>,
     pub access_token_format: &'static str,
+    pub previous_secret_hash: Option<String>,
+    pub previous_secret_expires_at: Option<i64>,
 }
 
 impl ClientColumns {
@@ -171,6 +175,8 @@ impl ClientColumns {
                 .userinfo_signed_response_alg
                 .map(SigningAlg::as_str),
             access_token_format: client.access_token_format.as_str(),
+            previous_secret_hash: client.previous_secret.as_ref().map(|p| p.hash.clone()),
+            previous_secret_expires_at: client.previous_secret.as_ref().map(|p| p.expires_at),
         }
     }
 }
@@ -203,16 +209,21 @@ pub fn client(row: &dyn Row) -> Result<Client, RowError> {
             })
             .transpose()?,
         access_token_format: word::<AccessTokenFormat>(row, 16)?,
+        previous_secret: match (row.opt_text(17)?, row.opt_int(18)?) {
+            (Some(hash), Some(expires_at)) => Some(PreviousSecret { hash, expires_at }),
+            _ => None,
+        },
     })
 }
 
 /// A token joined with its grant, its client (missing: the client was
-/// deleted, so the token is dead) and its user.
+/// deleted, so the token is dead) and its user (disabled: dead too).
 macro_rules! token_select {
     () => {
         "SELECT t.kind, t.grant_id, g.client_id, g.user_id, u.username, t.scope,
                 t.issued_at, t.expires_at,
-                (t.revoked OR g.revoked OR c.client_id IS NULL) AS revoked, t.used, g.oidc
+                (t.revoked OR g.revoked OR c.client_id IS NULL OR COALESCE(u.disabled, false))
+                  AS revoked, t.used, g.oidc
          FROM tokens t
          JOIN grants g ON g.id = t.grant_id
          LEFT JOIN clients c ON c.client_id = g.client_id
@@ -380,4 +391,64 @@ impl<'a> TokenColumns<'a> {
             expires: tokens.iter().map(|t| t.expires_at).collect(),
         }
     }
+}
+
+macro_rules! grant_columns {
+    () => {
+        "id, client_id, user_id, created_at, revoked"
+    };
+}
+pub(crate) use grant_columns;
+
+pub fn grant(row: &dyn Row) -> Result<GrantRecord, RowError> {
+    Ok(GrantRecord {
+        id: row.int(0)?,
+        client_id: row.text(1)?,
+        user_id: row.opt_int(2)?,
+        created_at: row.int(3)?,
+        revoked: row.flag(4)?,
+    })
+}
+
+macro_rules! admin_key_columns {
+    () => {
+        "name, key_hash, created_at"
+    };
+}
+pub(crate) use admin_key_columns;
+
+pub fn admin_key(row: &dyn Row) -> Result<AdminKey, RowError> {
+    Ok(AdminKey {
+        name: row.text(0)?,
+        key_hash: row.text(1)?,
+        created_at: row.int(2)?,
+    })
+}
+
+macro_rules! audit_columns {
+    () => {
+        "id, at, kind, actor, client_id, address, outcome, detail"
+    };
+}
+pub(crate) use audit_columns;
+
+pub fn audit(row: &dyn Row) -> Result<StoredAudit, RowError> {
+    let kind = row.text(2)?;
+    let outcome = row.text(6)?;
+    Ok(StoredAudit {
+        id: row.int(0)?,
+        record: AuditRecord {
+            at: row.int(1)?,
+            kind: kind
+                .parse()
+                .map_err(|_| RowError::new(2, format!("unknown audit kind {kind}")))?,
+            actor: row.text(3)?,
+            client_id: row.opt_text(4)?,
+            address: row.opt_text(5)?,
+            outcome: outcome
+                .parse()
+                .map_err(|_| RowError::new(6, format!("unknown outcome {outcome}")))?,
+            detail: row.opt_text(7)?,
+        },
+    })
 }

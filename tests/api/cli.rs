@@ -243,3 +243,17 @@ fn serve_refuses_an_unknown_config_key() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("invalid config file"));
 }
+
+#[test]
+fn version_names_the_commit() {
+    let output = portcullis("sqlite://unused.db", &["--version"], None);
+    assert!(output.status.success());
+    let version = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        version.starts_with(&format!(
+            "portcullis {} (commit ",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{version}"
+    );
+}

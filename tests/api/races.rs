@@ -255,7 +255,7 @@ async fn nodes_starting_together_migrate_once(backend: Backend) {
     for store in opened {
         let store = store.expect("every node opens the store");
         assert!(store
-            .list_users()
+            .list_users(0, u32::MAX)
             .await
             .expect("the schema exists")
             .is_empty());

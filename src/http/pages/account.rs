@@ -6,6 +6,7 @@
 
 use super::session::sign_in_page;
 use super::{Answer, Browser, PageError};
+use crate::audit::AuditEvent;
 use crate::http::AppState;
 use axum::body::Body;
 use axum::extract::State;
@@ -53,6 +54,11 @@ async fn revoke_consent(
         .find(|consent| consent.client_id == client_id)
         .map(|consent| consent.client_name);
     store.revoke_consent(user.user_id, client_id).await?;
+    let event = AuditEvent::ConsentRevoked {
+        user: user.user_id,
+        client_id: client_id.to_owned(),
+    };
+    state.provider.audit.record(event, browser.address.0);
     account_page(state, browser, name).await
 }
 

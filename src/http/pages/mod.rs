@@ -27,7 +27,19 @@ use std::borrow::Cow;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Every template, embedded so that the binary needs no files at run time.
-const TEMPLATES: [(&str, &str); 8] = [
+const TEMPLATES: [(&str, &str); 11] = [
+    (
+        "account.html",
+        include_str!("../../../templates/account.html"),
+    ),
+    (
+        "logout.html",
+        include_str!("../../../templates/logout.html"),
+    ),
+    (
+        "signed_out.html",
+        include_str!("../../../templates/signed_out.html"),
+    ),
     ("base.html", include_str!("../../../templates/base.html")),
     (
         "hidden_fields.html",
@@ -333,6 +345,7 @@ mod tests {
             token_endpoint_auth_method => "client_secret_basic",
         };
         let common = context! { csrf_token => "t", user => "mike", fields => [("a", "b")] };
+        let mut rendered = Vec::new();
         for (name, context) in [
             ("error.html", context! { heading => "h", message => "m" }),
             ("login.html", context! { action => "/login" }),
@@ -353,12 +366,32 @@ mod tests {
                 "client_created.html",
                 context! { client, client_secret => "s" },
             ),
+            (
+                "account.html",
+                context! {
+                    consents => [context! {
+                        client_id => "id", client_name => "<app>", scopes => ["openid"],
+                        granted_at => "Tue, 01 Dec 2026 15:00:00 GMT",
+                    }],
+                    revoked => "<app>",
+                },
+            ),
+            ("logout.html", context! {}),
+            ("signed_out.html", context! {}),
         ] {
             let html = templates
                 .render(name, context! { ..context, ..common.clone() })
                 .unwrap_or_else(|e| panic!("{name}: {e:#}"));
             assert!(html.contains("<h1>"), "{name} has a heading");
             assert!(!html.contains("<app>"), "{name} escapes values");
+            rendered.push(name);
+        }
+        // Every page, that is every template but the ones pages include.
+        let pages = TEMPLATES.iter().filter(|(name, _)| {
+            !["base.html", "hidden_fields.html", "client_details.html"].contains(name)
+        });
+        for (name, _) in pages {
+            assert!(rendered.contains(name), "{name} is rendered here");
         }
     }
 }

@@ -4,15 +4,17 @@
 //! §4.1.2.1, §4.2.2; RFC 9207 `iss`; the request's response mode).
 
 use super::AuthorizationRequest;
+use crate::audit::AuditEvent;
 use crate::crypto;
 use crate::oauth::oidc::context::GrantContext;
 use crate::oauth::oidc::id_token::AuthenticationMethod;
 use crate::oauth::oidc::prompt::{self, Consent, Next, Situation};
 use crate::oauth::oidc::response_mode::{self, Answer};
 use crate::oauth::tokens::{self, Refresh};
-use crate::oauth::vocabulary::{ResponseMode, ResponseType};
+use crate::oauth::vocabulary::{GrantType, ResponseMode, ResponseType};
 use crate::oauth::{ErrorCode, OAuthError, Provider};
 use crate::store::NewCode;
+use std::net::IpAddr;
 
 /// The browser's signed-in user: who, and since when.
 pub type SignedIn = prompt::Session;
@@ -30,7 +32,8 @@ pub enum Outcome {
 /// client (approved, or failed without a page for `prompt=none` and the
 /// like). `started_at` is when the client's request first reached us (the
 /// pages carry it along); `consent_given_now` says the user has just
-/// pressed Allow on our consent page.
+/// pressed Allow on our consent page, from `address` (for the audit
+/// trail).
 ///
 /// Consent is remembered per user and client, and a remembered consent that
 /// covers every scope asked for spares the consent page; but only for
@@ -43,6 +46,7 @@ pub async fn proceed(
     session: Option<SignedIn>,
     started_at: i64,
     consent_given_now: bool,
+    address: Option<IpAddr>,
 ) -> Result<Outcome, OAuthError> {
     let consent = match session {
         _ if consent_given_now => Consent::GivenNow,
@@ -75,7 +79,7 @@ pub async fn proceed(
     Ok(
         match (prompt::next_step(&request.oidc, &situation), session) {
             (Next::Approve, Some(session)) => {
-                Outcome::Answer(approve(provider, request, session, consent).await?)
+                Outcome::Answer(approve(provider, request, session, consent, address).await?)
             }
             (Next::Fail(code), _) => Outcome::Answer(deny(provider, request, code)),
             (Next::ShowConsent, _) => Outcome::ShowConsent,
@@ -93,6 +97,7 @@ async fn approve(
     request: &AuthorizationRequest,
     session: SignedIn,
     consent: Consent,
+    address: Option<IpAddr>,
 ) -> Result<Answer, OAuthError> {
     let now = provider.clock.now();
     let client = &request.client;
@@ -102,6 +107,12 @@ async fn approve(
             .store
             .remember_consent(session.user_id, &client.client_id, &scope, now)
             .await?;
+        let given = AuditEvent::ConsentGiven {
+            user: session.user_id,
+            client_id: client.client_id.clone(),
+            scope: scope.clone(),
+        };
+        provider.audit.record(given, address);
     }
     let mut answer: Vec<(&str, String)> = Vec::new();
     match request.response_type {
@@ -140,6 +151,7 @@ async fn approve(
             answer.push(("token_type", response.token_type.to_owned()));
             answer.push(("expires_in", response.expires_in.to_string()));
             answer.push(("scope", response.scope));
+            provider.metrics.token_issued(GrantType::Implicit);
         }
     }
     Ok(to_client(

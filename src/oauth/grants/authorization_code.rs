@@ -1,6 +1,7 @@
 //! Authorization code grant, token side (RFC 6749 §4.1.3, RFC 7636 §4.5).
 
 use super::*;
+use crate::audit::AuditEvent;
 use crate::crypto;
 use crate::oauth::id_tokens::{self, IdTokenRequest};
 use crate::oauth::oidc::context::GrantContext;
@@ -30,10 +31,7 @@ impl Grant for AuthorizationCode {
         let code = store.code(&hash).await?.ok_or_else(invalid)?;
         // §10.5: a replayed code revokes what it produced.
         if code.used {
-            if let Some(grant_id) = code.grant_id {
-                store.revoke_grant(grant_id).await?;
-            }
-            return Err(invalid());
+            return Err(replayed(provider, request, client, code.grant_id).await?);
         }
         let now = provider.clock.now();
         if code.client_id != client.client_id || code.expires_at <= now {
@@ -85,11 +83,28 @@ impl Grant for AuthorizationCode {
         match store.exchange_code(&hash, &grant, &minted.rows).await? {
             CodeExchange::Exchanged { .. } => Ok(minted.response),
             CodeExchange::AlreadyUsed { grant_id } => {
-                if let Some(grant_id) = grant_id {
-                    store.revoke_grant(grant_id).await?;
-                }
-                Err(invalid())
+                Err(replayed(provider, request, client, grant_id).await?)
             }
         }
     }
+}
+
+/// A used code came back: revoke what it produced, and report it.
+async fn replayed(
+    provider: &Provider,
+    request: &ClientRequest<'_>,
+    client: &Client,
+    grant: Option<i64>,
+) -> Result<OAuthError, OAuthError> {
+    if let Some(grant_id) = grant {
+        provider.store.revoke_grant(grant_id).await?;
+    }
+    let event = AuditEvent::CodeReplayed {
+        client_id: client.client_id.clone(),
+        grant,
+    };
+    provider.audit.record(event, request.address);
+    Ok(OAuthError::invalid_grant(
+        "the code is invalid, expired or used",
+    ))
 }

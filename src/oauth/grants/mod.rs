@@ -68,7 +68,9 @@ pub async fn token_request(
             "this client is not registered for the {grant_type} grant"
         )));
     }
-    grant.exchange(provider, &client, request).await
+    let issued = grant.exchange(provider, &client, request).await?;
+    provider.metrics.token_issued(grant_type);
+    Ok(issued)
 }
 
 /// A refresh token is offered alongside grants that have a user when the

@@ -2,6 +2,7 @@
 //! 9700 §2.4 says not to use it) but the seeds' clients rely on it.
 
 use super::*;
+use crate::audit::AuditEvent;
 use crate::crypto;
 use crate::limits::Counter;
 use crate::oauth::scope;
@@ -36,7 +37,18 @@ impl Grant for Password {
             .limiter
             .verify_chosen(counters, stored.as_deref(), password, verify)
             .await?;
-        let Some(user) = user.filter(|_| verified) else {
+        // A disabled user gets the answer of a wrong password.
+        let signed_in = user.filter(|user| verified && !user.disabled);
+        provider.audit.record(
+            AuditEvent::SignIn {
+                username: username.to_owned(),
+                user: signed_in.as_ref().map(|user| user.id),
+                client_id: Some(client.client_id.clone()),
+                succeeded: signed_in.is_some(),
+            },
+            request.address,
+        );
+        let Some(user) = signed_in else {
             return Err(OAuthError::invalid_grant("wrong username or password"));
         };
         let now = provider.clock.now();

@@ -4,6 +4,7 @@
 //! copy that should not exist.
 
 use super::*;
+use crate::audit::AuditEvent;
 use crate::crypto;
 use crate::oauth::id_tokens::{self, IdTokenRequest};
 use crate::oauth::oidc::OPENID;
@@ -36,12 +37,7 @@ impl Grant for RefreshToken {
             return Err(invalid());
         }
         if record.used {
-            store.revoke_grant(record.grant_id).await?;
-            tracing::warn!(
-                grant = record.grant_id,
-                "refresh token reused: grant revoked"
-            );
-            return Err(invalid());
+            return Err(reused(provider, request, &record).await?);
         }
         let now = provider.clock.now();
         if !record.is_active(now) {
@@ -76,9 +72,29 @@ impl Grant for RefreshToken {
         }
         if !store.rotate_refresh(&presented, &minted.rows).await? {
             // Lost a race with another use of the same token: that is reuse.
-            store.revoke_grant(record.grant_id).await?;
-            return Err(invalid());
+            return Err(reused(provider, request, &record).await?);
         }
         Ok(minted.response)
     }
+}
+
+/// A used refresh token came back: revoke its whole grant, and report it.
+async fn reused(
+    provider: &Provider,
+    request: &ClientRequest<'_>,
+    record: &crate::store::TokenRecord,
+) -> Result<OAuthError, OAuthError> {
+    provider.store.revoke_grant(record.grant_id).await?;
+    tracing::warn!(
+        grant = record.grant_id,
+        "refresh token reused: grant revoked"
+    );
+    let event = AuditEvent::RefreshTokenReplayed {
+        client_id: record.client_id.clone(),
+        grant: record.grant_id,
+    };
+    provider.audit.record(event, request.address);
+    Ok(OAuthError::invalid_grant(
+        "the refresh token is invalid, expired or revoked",
+    ))
 }

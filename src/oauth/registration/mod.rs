@@ -53,7 +53,7 @@ pub struct Registered {
 /// What may be shown of a client, to its owner or the operator (RFC 7591
 /// §3.2.1, without the secret): pages and command-line JSON use this, never
 /// the stored row, so a new stored secret is never shown by default.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ClientInformation {
     pub client_id: String,
     pub client_name: String,
@@ -236,6 +236,7 @@ pub fn register(
         id_token_signed_response_alg,
         userinfo_signed_response_alg,
         access_token_format: AccessTokenFormat::Opaque,
+        previous_secret: None,
     };
     Ok(Registered {
         client,

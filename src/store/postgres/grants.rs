@@ -1,8 +1,8 @@
 //! Grants, tokens and codes: the single-use claims that must hold across
 //! nodes, and the purge of expired rows.
 
-use super::{optional, Outcome, PostgresStore};
-use crate::store::rows::{self, code_columns, token_select, TokenColumns};
+use super::{all, optional, Outcome, PostgresStore};
+use crate::store::rows::{self, code_columns, grant_columns, token_select, TokenColumns};
 use crate::store::*;
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
@@ -150,6 +150,38 @@ impl GrantStore for PostgresStore {
                 .await?;
             conn.execute(&revoke, &[&grant_id]).await?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn list_grants(
+        &self,
+        filter: &GrantFilter,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<GrantRecord>> {
+        self.run(async |conn| {
+            let select = conn
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    grant_columns!(),
+                    " FROM grants WHERE ($1::bigint IS NULL OR user_id = $1)
+                       AND ($2::text IS NULL OR client_id = $2) AND id > $3
+                     ORDER BY id LIMIT $4"
+                ))
+                .await?;
+            let rows = conn
+                .query(
+                    &select,
+                    &[
+                        &filter.user_id,
+                        &filter.client_id,
+                        &after,
+                        &i64::from(limit),
+                    ],
+                )
+                .await?;
+            all(rows, rows::grant)
         })
         .await
     }

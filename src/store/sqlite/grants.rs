@@ -3,7 +3,7 @@
 //! so a claim (`UPDATE … WHERE used = 0`) cannot race another.
 
 use super::{mapped, SqliteStore};
-use crate::store::rows::{self, code_columns, token_kind_code, token_select};
+use crate::store::rows::{self, code_columns, grant_columns, token_kind_code, token_select};
 use crate::store::*;
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -102,6 +102,28 @@ impl GrantStore for SqliteStore {
             Ok(())
         })
         .await
+    }
+
+    async fn list_grants(
+        &self,
+        filter: &GrantFilter,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<GrantRecord>> {
+        self.read(|conn| {
+            conn.prepare_cached(concat!(
+                "SELECT ",
+                grant_columns!(),
+                " FROM grants WHERE (?1 IS NULL OR user_id = ?1)
+                   AND (?2 IS NULL OR client_id = ?2) AND id > ?3
+                 ORDER BY id LIMIT ?4"
+            ))?
+            .query_map(
+                params![filter.user_id, filter.client_id, after, limit],
+                mapped(rows::grant),
+            )?
+            .collect()
+        })
     }
 
     async fn create_code(&self, code: &NewCode) -> StoreResult<()> {

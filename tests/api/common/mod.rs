@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod admin;
 pub mod browser;
 pub mod process;
 
@@ -129,6 +130,8 @@ impl Drop for FreshDatabase {
 /// A running server and an HTTP client for it.
 pub struct TestServer {
     pub base: String,
+    /// The admin listener.
+    pub admin_base: String,
     pub http: reqwest::Client,
     pub database: Option<FreshDatabase>,
     stop: Option<oneshot::Sender<()>>,
@@ -149,7 +152,10 @@ impl TestServer {
         seed_signing_keys(&database.url).await;
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local address");
+        let admin = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let admin_addr = admin.local_addr().expect("local address");
         let mut config = Config::new(addr, &database.url);
+        config.admin_addr = admin_addr;
         config.demo = true;
         config.db_max_connections = 4;
         config.key_encryption_key = Some(TEST_KEK.into());
@@ -157,11 +163,12 @@ impl TestServer {
         let config = config.validated().expect("valid test configuration");
         let app = App::build(config).await.expect("the app builds");
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(app.serve(listener, async {
+        tokio::spawn(app.serve(listener, admin, async {
             let _ = stopped.await;
         }));
         TestServer {
             base: format!("http://{addr}"),
+            admin_base: format!("http://{admin_addr}"),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -186,6 +193,28 @@ impl TestServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    pub fn admin_url(&self, path: &str) -> String {
+        format!("{}{}", self.admin_base, path)
+    }
+
+    /// Creates an admin key named `name` in the store, as
+    /// `portcullis admin-key create` does; returns the key.
+    pub async fn admin_key(&self, name: &str) -> String {
+        let key = format!("pca_{}", portcullis::crypto::random_secret());
+        let store = portcullis::store::open(self.database_url(), 1)
+            .await
+            .expect("open store");
+        store
+            .create_admin_key(&portcullis::store::AdminKey {
+                name: name.into(),
+                key_hash: portcullis::crypto::sha256_secret_hash(&key),
+                created_at: portcullis::time::now(),
+            })
+            .await
+            .expect("create an admin key");
+        key
     }
 
     /// POSTs a form to the token endpoint with the demo client's Basic auth.

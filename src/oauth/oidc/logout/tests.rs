@@ -25,6 +25,7 @@ fn client() -> Client {
         id_token_signed_response_alg: crate::keys::SigningAlg::Rs256,
         userinfo_signed_response_alg: None,
         access_token_format: crate::oauth::vocabulary::AccessTokenFormat::Opaque,
+        previous_secret: None,
     }
 }
 

@@ -4,6 +4,8 @@
 //! `PORTCULLIS_REQUIRE_POSTGRES`). A new store method gets its contract
 //! here, then its SQL in each engine.
 
+mod operations;
+
 use super::memory::MemoryStore;
 use super::*;
 use crate::crypto;
@@ -13,6 +15,7 @@ use crate::oauth::oidc::context::GrantContext;
 use crate::oauth::oidc::id_token::AuthenticationMethod;
 use crate::oauth::vocabulary::{AccessTokenFormat, AuthMethod, GrantType, ResponseType};
 use futures::future::join_all;
+use operations::*;
 
 /// A store to test and whatever keeps its database alive.
 struct Engine {
@@ -148,11 +151,17 @@ contract! {
     a_grants_openid_context_travels_from_code_to_tokens,
     signing_keys_are_inserted_retired_and_deleted_by_plan,
     consents_grow_by_union_and_revoking_one_ends_its_grants,
+    clients_are_paged_by_id_and_updated_but_for_their_origin,
+    users_are_renamed_and_disabling_one_kills_its_tokens_sessions_and_codes,
+    grants_are_listed_by_user_or_client_a_page_at_a_time,
+    admin_keys_are_unique_found_by_hash_and_revoked,
+    audit_events_keep_their_order_filter_by_kind_and_time_and_purge,
+    a_migrated_store_is_ready,
 }
 
-const NOW: i64 = 1_800_000_000;
+pub(super) const NOW: i64 = 1_800_000_000;
 
-fn new_token(kind: TokenKind, expires_at: i64) -> NewToken {
+pub(super) fn new_token(kind: TokenKind, expires_at: i64) -> NewToken {
     NewToken {
         key: crypto::token_key(&crypto::new_token()),
         kind,
@@ -162,7 +171,7 @@ fn new_token(kind: TokenKind, expires_at: i64) -> NewToken {
     }
 }
 
-fn grant(client_id: &str, user_id: Option<i64>) -> NewGrant {
+pub(super) fn grant(client_id: &str, user_id: Option<i64>) -> NewGrant {
     NewGrant {
         client_id: client_id.into(),
         user_id,
@@ -180,7 +189,7 @@ fn context() -> GrantContext {
     }
 }
 
-fn client(client_id: &str, registrant: Registrant) -> Client {
+pub(super) fn client(client_id: &str, registrant: Registrant) -> Client {
     Client {
         client_id: client_id.into(),
         client_name: format!("client {client_id}"),
@@ -202,10 +211,14 @@ fn client(client_id: &str, registrant: Registrant) -> Client {
         id_token_signed_response_alg: SigningAlg::Es256,
         userinfo_signed_response_alg: Some(SigningAlg::EdDsa),
         access_token_format: AccessTokenFormat::Jwt,
+        previous_secret: Some(PreviousSecret {
+            hash: crypto::sha256_secret_hash("old"),
+            expires_at: NOW + 60,
+        }),
     }
 }
 
-fn new_code(client_id: &str, user_id: i64) -> NewCode {
+pub(super) fn new_code(client_id: &str, user_id: i64) -> NewCode {
     NewCode {
         key: crypto::token_key(&crypto::new_token()),
         client_id: client_id.into(),
@@ -220,7 +233,7 @@ fn new_code(client_id: &str, user_id: i64) -> NewCode {
 }
 
 /// A user and a client to hang grants on.
-async fn user_and_client(store: &dyn Store) -> (User, Client) {
+pub(super) async fn user_and_client(store: &dyn Store) -> (User, Client) {
     let user = store.create_user("mike", "hash").await.expect("user");
     let client = client("app", Registrant::Operator);
     store.create_client(&client).await.expect("client");
@@ -243,13 +256,19 @@ async fn users_are_unique_and_found_by_name_and_id(store: &dyn Store) {
     );
     assert!(store.user_by_name("nobody").await.unwrap().is_none());
     let listed: Vec<String> = store
-        .list_users()
+        .list_users(0, 100)
         .await
         .unwrap()
         .into_iter()
         .map(|u| u.username)
         .collect();
     assert_eq!(listed, ["mike", "alice"]);
+    // A page, then the page after its last id.
+    let first = store.list_users(0, 1).await.unwrap();
+    assert_eq!(first[0].username, "mike");
+    let next = store.list_users(first[0].id, 1).await.unwrap();
+    assert_eq!(next[0].username, "alice");
+    assert!(!next[0].disabled);
 }
 
 async fn a_client_keeps_every_field(store: &dyn Store) {

@@ -5,6 +5,9 @@
 //! One mutex over the whole state makes every call atomic, as the engines'
 //! transactions do.
 
+mod accounts;
+mod operations;
+
 use super::*;
 use crate::oauth::oidc::context::GrantContext;
 use std::collections::BTreeMap;
@@ -23,12 +26,15 @@ struct State {
     keys: Vec<StoredKey>,
     consents: BTreeMap<(i64, String), (String, i64)>,
     restaurants: Vec<Restaurant>,
+    admin_keys: BTreeMap<String, AdminKey>,
+    audit: Vec<StoredAudit>,
     next_id: i64,
 }
 
 struct Grant {
     client_id: String,
     user_id: Option<i64>,
+    created_at: i64,
     revoked: bool,
     oidc: Option<GrantContext>,
 }
@@ -68,6 +74,7 @@ impl State {
             Grant {
                 client_id: grant.client_id.clone(),
                 user_id: grant.user_id,
+                created_at: grant.created_at,
                 revoked: false,
                 oidc: grant.oidc.clone(),
             },
@@ -103,102 +110,6 @@ impl State {
 }
 
 #[async_trait]
-impl UserStore for MemoryStore {
-    async fn create_user(&self, username: &str, password_hash: &str) -> StoreResult<User> {
-        let mut state = self.state();
-        if state.users.iter().any(|u| u.username == username) {
-            return Err(StoreError::Conflict);
-        }
-        let user = User {
-            id: state.next_id(),
-            username: username.into(),
-            password_hash: password_hash.into(),
-            claims: UserClaims::default(),
-        };
-        state.users.push(user.clone());
-        Ok(user)
-    }
-
-    async fn user_by_name(&self, username: &str) -> StoreResult<Option<User>> {
-        Ok(self
-            .state()
-            .users
-            .iter()
-            .find(|u| u.username == username)
-            .cloned())
-    }
-
-    async fn user_by_id(&self, id: i64) -> StoreResult<Option<User>> {
-        Ok(self.state().users.iter().find(|u| u.id == id).cloned())
-    }
-
-    async fn list_users(&self) -> StoreResult<Vec<User>> {
-        Ok(self.state().users.clone())
-    }
-
-    async fn set_user_claims(&self, user_id: i64, claims: &UserClaims) -> StoreResult<bool> {
-        let mut state = self.state();
-        let user = state.users.iter_mut().find(|u| u.id == user_id);
-        Ok(user.map(|user| user.claims = claims.clone()).is_some())
-    }
-}
-
-#[async_trait]
-impl ClientStore for MemoryStore {
-    async fn create_client(&self, client: &Client) -> StoreResult<()> {
-        let mut state = self.state();
-        if state
-            .clients
-            .iter()
-            .any(|c| c.client_id == client.client_id)
-        {
-            return Err(StoreError::Conflict);
-        }
-        state.delete_grants_of(&client.client_id);
-        state.clients.push(client.clone());
-        Ok(())
-    }
-
-    async fn client(&self, client_id: &str) -> StoreResult<Option<Client>> {
-        Ok(self
-            .state()
-            .clients
-            .iter()
-            .find(|c| c.client_id == client_id)
-            .cloned())
-    }
-
-    async fn list_clients(&self, owner: Option<i64>) -> StoreResult<Vec<Client>> {
-        let mut clients: Vec<Client> = self
-            .state()
-            .clients
-            .iter()
-            .filter(|c| owner.is_none() || c.registrant.owner() == owner)
-            .cloned()
-            .collect();
-        clients.sort_by(|a, b| {
-            (a.client_id_issued_at, &a.client_id).cmp(&(b.client_id_issued_at, &b.client_id))
-        });
-        Ok(clients)
-    }
-
-    async fn delete_client(&self, client_id: &str, owner: Option<i64>) -> StoreResult<bool> {
-        let mut state = self.state();
-        let before = state.clients.len();
-        state.clients.retain(|c| {
-            c.client_id != client_id || owner.is_some_and(|o| c.registrant.owner() != Some(o))
-        });
-        if state.clients.len() == before {
-            return Ok(false);
-        }
-        state.delete_grants_of(client_id);
-        state.codes.retain(|_, c| c.code.client_id != client_id);
-        state.consents.retain(|(_, client), _| client != client_id);
-        Ok(true)
-    }
-}
-
-#[async_trait]
 impl GrantStore for MemoryStore {
     async fn issue_grant(&self, grant: &NewGrant, tokens: &[NewToken]) -> StoreResult<i64> {
         Ok(self.state().issue(grant, tokens))
@@ -213,22 +124,22 @@ impl GrantStore for MemoryStore {
             return Ok(None);
         };
         let client_exists = state.clients.iter().any(|c| c.client_id == grant.client_id);
+        let user = grant
+            .user_id
+            .and_then(|id| state.users.iter().find(|u| u.id == id));
         Ok(Some(TokenRecord {
             kind: stored.token.kind,
             grant_id: stored.grant_id,
             client_id: grant.client_id.clone(),
             user_id: grant.user_id,
-            username: grant.user_id.and_then(|id| {
-                state
-                    .users
-                    .iter()
-                    .find(|u| u.id == id)
-                    .map(|u| u.username.clone())
-            }),
+            username: user.map(|u| u.username.clone()),
             scope: stored.token.scope.clone(),
             issued_at: stored.token.issued_at,
             expires_at: stored.token.expires_at,
-            revoked: stored.revoked || grant.revoked || !client_exists,
+            revoked: stored.revoked
+                || grant.revoked
+                || !client_exists
+                || user.is_some_and(|u| u.disabled),
             used: stored.used,
             oidc: grant.oidc.clone(),
         }))
@@ -265,6 +176,29 @@ impl GrantStore for MemoryStore {
             grant.revoked = true;
         }
         Ok(())
+    }
+
+    async fn list_grants(
+        &self,
+        filter: &GrantFilter,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<GrantRecord>> {
+        let state = self.state();
+        Ok(state
+            .grants
+            .range(after + 1..)
+            .filter(|(_, g)| filter.user_id.is_none_or(|id| g.user_id == Some(id)))
+            .filter(|(_, g)| filter.client_id.as_ref().is_none_or(|c| &g.client_id == c))
+            .take(limit as usize)
+            .map(|(id, g)| GrantRecord {
+                id: *id,
+                client_id: g.client_id.clone(),
+                user_id: g.user_id,
+                created_at: g.created_at,
+                revoked: g.revoked,
+            })
+            .collect())
     }
 
     async fn create_code(&self, code: &NewCode) -> StoreResult<()> {
@@ -601,5 +535,9 @@ impl Store for MemoryStore {
             }
         }
         Ok((before - after) as u64 + grants)
+    }
+
+    async fn ready(&self) -> StoreResult<bool> {
+        Ok(true)
     }
 }
