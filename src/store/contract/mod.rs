@@ -757,6 +757,16 @@ async fn a_grants_openid_context_travels_from_code_to_tokens(store: &dyn Store) 
         .await
         .unwrap();
     assert_eq!(store.token(&plain.key).await.unwrap().unwrap().oidc, None);
+    // The code's exchange writes it with the grant too.
+    let code = new_code(&client.client_id, user.id);
+    store.create_code(&code).await.unwrap();
+    let exchanged = new_token(TokenKind::Refresh, NOW + 60);
+    store
+        .exchange_code(&code.key, &with_context, std::slice::from_ref(&exchanged))
+        .await
+        .unwrap();
+    let record = store.token(&exchanged.key).await.unwrap().unwrap();
+    assert_eq!(record.oidc, Some(context().for_grant()));
 }
 
 async fn signing_keys_are_inserted_retired_and_deleted_by_plan(store: &dyn Store) {

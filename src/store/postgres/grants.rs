@@ -39,14 +39,15 @@ async fn insert_tokens(tx: &Transaction<'_>, grant_id: i64, tokens: &[NewToken])
 async fn insert_grant(tx: &Transaction<'_>, grant: &NewGrant) -> Outcome<i64> {
     let insert = tx
         .prepare_cached(
-            "INSERT INTO grants (client_id, user_id, created_at) VALUES ($1, $2, $3)
+            "INSERT INTO grants (client_id, user_id, created_at, oidc) VALUES ($1, $2, $3, $4)
              RETURNING id",
         )
         .await?;
+    let oidc = rows::context_json(&grant.oidc);
     let row = tx
         .query_one(
             &insert,
-            &[&grant.client_id, &grant.user_id, &grant.created_at],
+            &[&grant.client_id, &grant.user_id, &grant.created_at, &oidc],
         )
         .await?;
     Ok(row.try_get(0)?)

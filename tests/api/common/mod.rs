@@ -135,6 +135,8 @@ pub struct TestServer {
     pub http: reqwest::Client,
     pub database: Option<FreshDatabase>,
     stop: Option<oneshot::Sender<()>>,
+    /// What the server supports, demo scopes included, for `add_client`.
+    scopes_supported: Vec<String>,
 }
 
 impl TestServer {
@@ -161,6 +163,9 @@ impl TestServer {
         config.key_encryption_key = Some(TEST_KEK.into());
         tweak(&mut config);
         let config = config.validated().expect("valid test configuration");
+        // What the server supports, demo scopes included, for add_client.
+        let mut scopes_supported = config.scopes_supported.clone();
+        scopes_supported.extend(portcullis::demo::scopes().map(str::to_owned));
         let app = App::build(config).await.expect("the app builds");
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(app.serve(listener, admin, async {
@@ -175,6 +180,7 @@ impl TestServer {
                 .expect("client"),
             database: Some(database),
             stop: Some(stop),
+            scopes_supported,
         }
     }
 
@@ -315,7 +321,8 @@ impl TestServer {
         registrant: portcullis::store::Registrant,
         resource_server: bool,
     ) -> (String, Option<String>) {
-        let config = Config::new("127.0.0.1:9000".parse().expect("an address"), "sqlite://x");
+        let mut config = Config::new("127.0.0.1:9000".parse().expect("an address"), "sqlite://x");
+        config.scopes_supported = self.scopes_supported.clone();
         let mut registered = portcullis::oauth::registration::register(
             metadata,
             registrant,
