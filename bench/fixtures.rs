@@ -25,7 +25,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use futures::stream::{self, StreamExt};
 use portcullis::crypto;
-use portcullis::oauth::tokens::{self, Refresh};
+use portcullis::oauth::tokens::{self, Access, Refresh};
 use portcullis::oauth::Settings;
 use portcullis::store::{self, NewCode, SharedStore};
 use std::io::{BufWriter, Read, Write};
@@ -147,9 +147,17 @@ async fn grant(
         refresh_token_ttl: 24 * 3600,
         code_ttl: 3600,
         self_registered_client_credentials_scopes: Vec::new(),
+        id_token_ttl: 3600,
+        jwt_access_token_ttl: 300,
     };
     let now = portcullis::time::now();
-    let minted = tokens::mint(&settings, now, scope, Refresh::WithScope(scope));
+    let minted = tokens::mint(
+        &settings,
+        now,
+        scope,
+        Refresh::WithScope(scope),
+        Access::Opaque,
+    )?;
     let grant = tokens::new_grant(client_id, Some(user_id), now);
     store.issue_grant(&grant, &minted.rows).await?;
     let response = minted.response;
@@ -179,6 +187,7 @@ async fn code(
             scope: scope.to_owned(),
             code_challenge: Some(challenge.to_owned()),
             expires_at: portcullis::time::now() + 3600,
+            oidc: None,
         })
         .await?;
     Ok(code)

@@ -52,7 +52,10 @@ fn main() -> anyhow::Result<()> {
         portcullis::app::accept_loop(
             listener,
             router,
-            Duration::from_secs(10),
+            portcullis::app::Connections {
+                header_timeout: Duration::from_secs(10),
+                shutdown_timeout: Duration::from_secs(10),
+            },
             std::future::pending(),
         )
         .await;

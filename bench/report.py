@@ -253,5 +253,37 @@ def main(result_dir, output):
     Path(output).write_text("\n".join(lines) + "\n")
 
 
+def metrics_cost(result_dir):
+    """The --metrics-cost run: req/s with metrics on and off, side by side."""
+    result_dir = Path(result_dir)
+    results = [json.loads(line) for line in (result_dir / "results.jsonl").read_text().splitlines() if line]
+    lines = ["# What metrics cost", "",
+             "Each run measured the server with `--metrics true`, then the one with `--metrics false`; "
+             "the cost is the median of the run-by-run ratios. Target: within 5 %.", "",
+             "| workload | req/s, metrics on | req/s, metrics off | on / off | p99 on (ms) | p99 off (ms) | verdict |",
+             "|---|---|---|---|---|---|---|"]
+    for workload in ("client_credentials", "introspection"):
+        by_rep = {}
+        for r in results:
+            if r.get("phase") == "metrics" and r.get("workload") == workload:
+                by_rep.setdefault(r["rep"], {})[r["server"]] = r
+        pairs = [(runs["metrics_on"], runs["metrics_off"]) for runs in by_rep.values()
+                 if "metrics_on" in runs and "metrics_off" in runs]
+        invalid = any(problems(run) for pair in pairs for run in pair)
+        ratio = median(on["rps"] / off["rps"] for on, off in pairs if off.get("rps"))
+        verdict = "invalid run" if invalid or ratio is None else ("met" if ratio >= 0.95 else "missed")
+        lines.append(
+            f"| {workload} | {fmt(median(on['rps'] for on, _ in pairs))} | {fmt(median(off['rps'] for _, off in pairs))} "
+            f"| {fmt(None if ratio is None else ratio * 100, 1, ' %')} "
+            f"| {fmt(median(on['p99_ms'] for on, _ in pairs), 2)} | {fmt(median(off['p99_ms'] for _, off in pairs), 2)} "
+            f"| {verdict} |")
+    text = "\n".join(lines) + "\n"
+    (result_dir / "metrics-cost.md").write_text(text)
+    print(text)
+
+
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    if sys.argv[1:2] == ["--metrics-cost"]:
+        metrics_cost(sys.argv[2])
+    else:
+        main(*sys.argv[1:])

@@ -4,6 +4,13 @@
 #   bash bench/run.sh [--quick] [--runs N] [--duration SECONDS] [--connections N]
 #                     [--scale-tokens N | --no-scale] [--postgres URL] [--no-report]
 #                     [--only WORKLOAD,…]
+#   bash bench/run.sh --metrics-cost [--runs N] [--duration SECONDS]
+#
+# --metrics-cost measures only what metrics cost: issuance and introspection
+# against two servers side by side, one with --metrics true and one with
+# --metrics false, alternating run by run; bench/report.py --metrics-cost
+# writes the comparison to bench/results/<time>/metrics-cost.md. (Neither
+# workload records an audit event: only security events are audited.)
 #
 # Builds the release binaries, starts the server (taskset -c 0) with demo data
 # on a fresh SQLite database and drives it with wrk (taskset -c 1) through each
@@ -25,6 +32,9 @@ SCALE_TOKENS=10000000
 POSTGRES_URL=postgres://postgres@127.0.0.1:5432
 REPORT=1
 ONLY=
+METRICS_COST=0
+# Extra `serve` flags of the next server started.
+SERVE_ARGS=()
 while (($#)); do
     case $1 in
         --quick) RUNS=3 DURATION=3 SCALE_TOKENS=0 ;;
@@ -36,6 +46,7 @@ while (($#)); do
         --postgres) POSTGRES_URL=$2; shift ;;
         --no-report) REPORT=0 ;;
         --only) ONLY=$2; shift ;;
+        --metrics-cost) METRICS_COST=1 ;;
         *) echo "unknown option $1 (see the top of $0)" >&2; exit 2 ;;
     esac
     shift
@@ -109,7 +120,8 @@ start_portcullis() {
     # --demo opens registration; its per-address limit would stop the
     # registration workload at once.
     start "$name" "$port" "$BIN/portcullis" --database-url "$url" \
-        serve --demo --addr "127.0.0.1:$port" --registration-rate-limit 0
+        serve --demo --addr "127.0.0.1:$port" --admin-addr "127.0.0.1:$((port + 1000))" \
+        --registration-rate-limit 0 "${SERVE_ARGS[@]}"
 }
 
 # --- databases and clients ---------------------------------------------------
@@ -322,6 +334,28 @@ jq -n --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" --arg commit "$git_commit" \
       sqlite_cli: $sqlite, loadavg_at_start: $load}' >"$OUT/meta.json"
 
 log "results in $OUT"
+if ((METRICS_COST)); then
+    for mode in on off; do
+        new_store "metrics_$mode" "sqlite://$OUT/metrics-$mode.db"
+    done
+    SERVE_ARGS=(--metrics true)
+    start_portcullis metrics_on "${URL[metrics_on]}" 9105
+    SERVE_ARGS=(--metrics false)
+    start_portcullis metrics_off "${URL[metrics_off]}" 9106
+    SERVE_ARGS=()
+    declare -A METRICS_POOL=([metrics_on]=$(pool metrics_on access 1000) [metrics_off]=$(pool metrics_off access 1000))
+    for ((rep = 1; rep <= RUNS; rep++)); do
+        for name in client_credentials introspection; do
+            for server in metrics_on metrics_off; do
+                workload "$name" "$server"
+                [[ $name == introspection ]] && export BENCH_POOL=${METRICS_POOL[$server]}
+                measure metrics "$server" "$name" "$rep"
+            done
+        done
+    done
+    python3 "$ROOT/bench/report.py" --metrics-cost "$OUT"
+    exit 0
+fi
 start ceiling 9100 "$BIN/examples/noop_ceiling" 127.0.0.1:9100
 PORT[ceiling]=9100
 

@@ -1,34 +1,60 @@
 //! Builds the application from a configuration and serves it: opens the
-//! store, seeds demo data, starts the purge job, accepts connections.
+//! store, seeds demo data, starts the purge job and the audit recorder,
+//! accepts connections on the public and the admin listener, and shuts
+//! down in order: stop accepting, let requests finish, write the audit
+//! events they produced, commit the store's queued writes.
 
+use crate::audit::{Audit, AuditEvent, Recorder};
 use crate::config::Config;
 use crate::http::{self, AppState};
+use crate::keys::SigningKeys;
 use crate::limits::LimitSettings;
+use crate::metrics::Metrics;
 use crate::oauth::{Provider, Settings};
 use crate::store::{self, SharedStore};
 use axum::extract::ConnectInfo;
 use axum::http::Request;
 use axum::Router;
+use futures::FutureExt;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 /// A configured server, ready to accept connections.
 pub struct App {
+    /// The OAuth/OIDC surface, on the public listener.
     pub router: Router,
+    /// Health, metrics and the admin API, on the admin listener.
+    pub admin: Router,
     pub store: SharedStore,
+    keys: Arc<SigningKeys>,
+    audit: Audit,
+    metrics: Metrics,
+    recorder: Recorder,
     purge_interval: Duration,
+    key_refresh_interval: Duration,
     /// Self-registered clients that never obtained a token are deleted
     /// this many seconds after registering.
     unused_client_ttl: i64,
+    /// Audit events older than this many seconds are purged.
+    audit_retention: i64,
+    connections: Connections,
+}
+
+/// How connections are served.
+#[derive(Debug, Clone, Copy)]
+pub struct Connections {
     /// A client must send its request headers within this time (slowloris).
-    header_timeout: Duration,
+    pub header_timeout: Duration,
+    /// How long requests in flight at shutdown may take to finish.
+    pub shutdown_timeout: Duration,
 }
 
 impl App {
@@ -54,59 +80,153 @@ impl App {
             self_registered_client_credentials_scopes: config
                 .self_registered_client_credentials_scopes
                 .clone(),
+            id_token_ttl: config.id_token_ttl,
+            jwt_access_token_ttl: config.jwt_access_token_ttl,
         };
         let limits = LimitSettings {
             max_failures: config.rate_limit_failures,
             max_address_failures: config.rate_limit_address_failures,
             window: config.rate_limit_window,
         };
+        let metrics = if config.metrics {
+            Metrics::new()
+        } else {
+            Metrics::disabled()
+        };
+        for collector in store.collectors() {
+            metrics.register(collector);
+        }
+        let (audit, recorder) = Audit::start(store.clone());
+        let keys = Arc::new(
+            SigningKeys::open(
+                store.clone(),
+                config.key_encryption_key()?,
+                config.rotation_policy(),
+                crate::time::now(),
+            )
+            .await?,
+        );
+        let provider = Provider::new(
+            store.clone(),
+            settings,
+            limits,
+            keys.clone(),
+            audit.clone(),
+            metrics.clone(),
+        );
+        let connections = Connections {
+            header_timeout: Duration::from_secs(config.header_timeout),
+            shutdown_timeout: Duration::from_secs(config.shutdown_timeout),
+        };
         let purge_interval = Duration::from_secs(config.purge_interval.max(1));
+        let audit_retention = config.audit_retention.saturating_mul(86_400);
         let unused_client_ttl = config.registration_unused_ttl;
-        let header_timeout = Duration::from_secs(config.header_timeout);
-        let provider = Provider::new(store.clone(), settings, limits);
+        let key_refresh_interval = Duration::from_secs(config.key_refresh_interval);
+        let state = AppState::new(provider, config).await?;
         Ok(App {
-            router: http::router(AppState::new(provider, config).await?),
+            router: http::router(state.clone()),
+            admin: http::admin::router(state),
             store,
+            keys,
+            audit,
+            metrics,
+            recorder,
             purge_interval,
+            key_refresh_interval,
             unused_client_ttl,
-            header_timeout,
+            audit_retention,
+            connections,
         })
     }
 
-    /// Serves on `listener`, purging expired rows periodically, until
-    /// `shutdown` completes.
-    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
+    /// Serves the public and the admin listener, purging expired rows and
+    /// looking at the signing keys periodically, until `shutdown` completes; then shuts down in order
+    /// (see the module's documentation).
+    pub async fn serve(
+        self,
+        public: TcpListener,
+        admin: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) {
         let purge = tokio::spawn(purge_periodically(
-            self.store,
+            self.store.clone(),
+            self.metrics,
             self.purge_interval,
             self.unused_client_ttl,
+            self.audit_retention,
         ));
-        accept_loop(listener, self.router, self.header_timeout, shutdown).await;
+        let keys = tokio::spawn(refresh_keys_periodically(
+            self.keys,
+            self.audit,
+            self.key_refresh_interval,
+        ));
+        let shutdown = shutdown.boxed().shared();
+        tokio::join!(
+            accept_loop(public, self.router, self.connections, shutdown.clone()),
+            accept_loop(admin, self.admin, self.connections, shutdown),
+        );
         purge.abort();
+        keys.abort();
+        self.recorder.flush().await;
+        self.store.close().await;
+        tracing::info!("stopped");
     }
 }
 
-async fn purge_periodically(store: SharedStore, every: Duration, unused_client_ttl: i64) {
+/// Rotates the signing keys on schedule and picks up keys other nodes
+/// made.
+async fn refresh_keys_periodically(keys: Arc<SigningKeys>, audit: Audit, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        match keys.refresh(crate::time::now()).await {
+            Ok(created) => {
+                for kid in created {
+                    audit.record(AuditEvent::SigningKeyRotated { kid }, None);
+                }
+            }
+            Err(error) => {
+                tracing::warn!(error = %format!("{error:#}"), "signing keys not refreshed")
+            }
+        }
+    }
+}
+
+async fn purge_periodically(
+    store: SharedStore,
+    metrics: Metrics,
+    every: Duration,
+    unused_client_ttl: i64,
+    audit_retention: i64,
+) {
     let mut ticks = tokio::time::interval(every);
     ticks.tick().await;
     loop {
         ticks.tick().await;
         let now = crate::time::now();
-        match store.purge_expired(now, now - unused_client_ttl).await {
-            Ok(count) => tracing::debug!(count, "purged expired rows"),
-            Err(error) => tracing::warn!(%error, "purge failed"),
+        let expired = store.purge_expired(now, now - unused_client_ttl).await;
+        let audit = store.purge_audit(now - audit_retention).await;
+        for (what, purged) in [("expired", expired), ("audit", audit)] {
+            match purged {
+                Ok(count) => tracing::debug!(count, what, "purged"),
+                Err(ref error) => tracing::warn!(%error, what, "purge failed"),
+            }
+            metrics.purged(what, purged.ok());
         }
     }
 }
 
 /// Accepts connections on `listener` and serves `router` on each (HTTP/1.1
 /// and HTTP/2, header timeout, graceful shutdown) until `shutdown`
-/// completes. Public so that the benchmark's no-op ceiling
-/// (bench/noop_ceiling.rs) runs on exactly the same connection stack.
+/// completes; then closes the listener (new connections are refused) and
+/// lets the requests in flight finish, for at most the shutdown timeout.
+/// Public so that the benchmark's no-op ceiling (bench/noop_ceiling.rs)
+/// runs on exactly the same connection stack.
 pub async fn accept_loop(
     listener: TcpListener,
     router: Router,
-    header_timeout: Duration,
+    connections: Connections,
     shutdown: impl Future<Output = ()>,
 ) {
     let graceful = GracefulShutdown::new();
@@ -114,7 +234,7 @@ pub async fn accept_loop(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout)
+        .header_read_timeout(connections.header_timeout)
         .max_buf_size(64 * 1024);
     tokio::pin!(shutdown);
     loop {
@@ -145,5 +265,9 @@ pub async fn accept_loop(
             _ = &mut shutdown => break,
         }
     }
-    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+    drop(listener);
+    let drained = tokio::time::timeout(connections.shutdown_timeout, graceful.shutdown()).await;
+    if drained.is_err() {
+        tracing::warn!("requests still in flight at the shutdown timeout were cut off");
+    }
 }

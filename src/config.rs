@@ -5,6 +5,7 @@
 //! file > built-in defaults. Validated once at start; the rest of the
 //! server receives the typed [`Config`] and never reads the environment.
 
+use crate::keys::{KeyEncryptionKey, RotationPolicy};
 use crate::oauth::registration::dynamic::RegistrationMode;
 use crate::oauth::registration::redirect_uri::is_loopback;
 use anyhow::{bail, Context};
@@ -14,7 +15,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use url::Url;
 
-/// The scopes the demo client and the example resource API use.
+/// The scopes of the demo client and the example resource API; OpenID
+/// Connect's are always added (see [`Config::validated`]).
 pub const DEFAULT_SCOPES: [&str; 5] = [
     "all",
     "profile",
@@ -103,7 +105,9 @@ pub struct Config {
         default_value_t = 600
     )]
     pub purge_interval: u64,
-    /// Scopes advertised in the metadata; clients may register only these.
+    /// Scopes advertised in the metadata, besides OpenID Connect's (openid,
+    /// profile, email, address, phone, offline_access); clients may
+    /// register only these.
     #[arg(
         long,
         global = true,
@@ -157,6 +161,50 @@ pub struct Config {
         default_value_t = 30
     )]
     pub request_timeout: u64,
+    /// Address of the operators' listener: metrics, health, the admin API.
+    /// Never the public port; keep it on loopback or a private network.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_ADMIN_ADDR",
+        default_value = "127.0.0.1:9001"
+    )]
+    pub admin_addr: SocketAddr,
+    /// Collect Prometheus metrics (`--metrics false` turns them off; the
+    /// benchmark compares both).
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_METRICS",
+        default_value_t = true,
+        action = ArgAction::Set
+    )]
+    pub metrics: bool,
+    /// Days audit events are kept before the purge deletes them.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_AUDIT_RETENTION",
+        default_value_t = 90
+    )]
+    pub audit_retention: i64,
+    /// `text` for people, `json` (one object per line) for log collectors.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
+    /// Seconds in-flight requests get to finish after SIGTERM.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_SHUTDOWN_TIMEOUT",
+        default_value_t = 10
+    )]
+    pub shutdown_timeout: u64,
     /// Scopes that clients the operator did not register may obtain
     /// without a user (client_credentials), comma-separated.
     #[arg(
@@ -199,6 +247,69 @@ pub struct Config {
         default_value_t = 86_400
     )]
     pub registration_unused_ttl: i64,
+    /// The key that encrypts signing keys at rest: 32 random bytes in
+    /// base64 (`openssl rand -base64 32`). Required to serve, unless a file
+    /// is named; `--demo` creates one beside an SQLite database.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_KEY_ENCRYPTION_KEY",
+        hide_env_values = true
+    )]
+    pub key_encryption_key: Option<String>,
+    /// A file holding the key-encryption key (base64 text).
+    #[arg(long, global = true, env = "PORTCULLIS_KEY_ENCRYPTION_KEY_FILE")]
+    pub key_encryption_key_file: Option<PathBuf>,
+    /// Days a signing key signs before a successor replaces it.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_KEY_ROTATION_DAYS",
+        default_value_t = 90
+    )]
+    pub key_rotation_days: i64,
+    /// Seconds a new signing key is published before it signs, so that
+    /// relying parties' cached JWK Sets know it (1 day).
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_KEY_PUBLICATION_DELAY",
+        default_value_t = 86_400
+    )]
+    pub key_publication_delay: i64,
+    /// Seconds between each node's look at the signing keys (new keys from
+    /// other nodes, rotation).
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_KEY_REFRESH_INTERVAL",
+        default_value_t = 60
+    )]
+    pub key_refresh_interval: u64,
+    /// ID token lifetime in seconds.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_ID_TOKEN_TTL",
+        default_value_t = 3600
+    )]
+    pub id_token_ttl: i64,
+    /// Lifetime of RFC 9068 JWT access tokens in seconds: short, since a
+    /// revoked JWT stays verifiable offline until it expires.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_JWT_ACCESS_TOKEN_TTL",
+        default_value_t = 300
+    )]
+    pub jwt_access_token_ttl: i64,
+}
+
+/// How log lines are written.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Only the settings, for [`Config::new`].
@@ -274,10 +385,28 @@ impl Config {
             ("header_timeout", self.header_timeout as i64),
             ("request_timeout", self.request_timeout as i64),
             ("registration_unused_ttl", self.registration_unused_ttl),
+            ("key_rotation_days", self.key_rotation_days),
+            ("key_refresh_interval", self.key_refresh_interval as i64),
+            ("id_token_ttl", self.id_token_ttl),
+            ("jwt_access_token_ttl", self.jwt_access_token_ttl),
+            ("audit_retention", self.audit_retention),
         ] {
             if value <= 0 {
                 bail!("{name} must be a positive number of seconds, not {value}");
             }
+        }
+        if self.key_publication_delay < 0 {
+            bail!("key_publication_delay must not be negative");
+        }
+        // The public port carries only the OAuth surface; the operators'
+        // routes must never be reachable through it.
+        if self.admin_addr.port() == self.addr.port() && self.addr.port() != 0 {
+            bail!(
+                "the admin listener ({}) must not share the public port ({}): choose another \
+                 --admin-addr",
+                self.admin_addr,
+                self.addr
+            );
         }
         if self.db_max_connections == 0 {
             bail!("db_max_connections must be at least 1");
@@ -303,6 +432,8 @@ impl Config {
                 .map(str::to_owned)
                 .collect();
         }
+        self.scopes_supported =
+            crate::oauth::oidc::discovery::scopes_supported(&self.scopes_supported);
         Ok(self)
     }
 
@@ -343,6 +474,50 @@ impl Config {
             .filter(|scope| self.scopes_supported.contains(scope))
             .cloned()
             .collect()
+    }
+
+    /// The key that seals signing keys: the one configured, or with
+    /// `--demo` one kept beside the SQLite database (created on first use).
+    pub fn key_encryption_key(&self) -> anyhow::Result<KeyEncryptionKey> {
+        if let Some(value) = &self.key_encryption_key {
+            return Ok(KeyEncryptionKey::from_base64(value)?);
+        }
+        if let Some(path) = &self.key_encryption_key_file {
+            return Ok(KeyEncryptionKey::from_file(path)?);
+        }
+        if !self.demo {
+            bail!(
+                "no key-encryption key: signing keys are stored encrypted. Set \
+                 --key-encryption-key (or PORTCULLIS_KEY_ENCRYPTION_KEY) to 32 random bytes in \
+                 base64, e.g. from `openssl rand -base64 32`, or name a file with \
+                 --key-encryption-key-file"
+            );
+        }
+        let beside = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))
+            .map(|file| Path::new(file.split('?').next().unwrap_or_default()))
+            .and_then(Path::parent)
+            .unwrap_or(Path::new(""));
+        let path = beside.join("portcullis.kek");
+        if path.exists() {
+            Ok(KeyEncryptionKey::from_file(&path)?)
+        } else {
+            tracing::warn!(path = %path.display(), "demo: created a key-encryption key file");
+            Ok(KeyEncryptionKey::generate_file(&path)?)
+        }
+    }
+
+    /// How signing keys rotate under these settings.
+    pub fn rotation_policy(&self) -> RotationPolicy {
+        // A token may be accepted a little after its `exp` (clock leeway).
+        const LEEWAY: i64 = 300;
+        RotationPolicy {
+            publication_delay: self.key_publication_delay,
+            rotate_after: self.key_rotation_days * 24 * 3600,
+            ..RotationPolicy::new(self.id_token_ttl.max(self.jwt_access_token_ttl) + LEEWAY)
+        }
     }
 
     /// The rules for registering clients on this server.
@@ -500,7 +675,13 @@ mod tests {
         assert_eq!(c.code_ttl, 30);
         assert_eq!(c.access_token_ttl, 20);
         assert_eq!(c.refresh_token_ttl, 30 * 24 * 3600);
-        assert_eq!(c.scopes_supported, ["a", "b", "c"]);
+        let operator: Vec<&str> = c
+            .scopes_supported
+            .iter()
+            .map(String::as_str)
+            .skip(6)
+            .collect();
+        assert_eq!(operator, ["a", "b", "c"], "after OpenID Connect's six");
         assert!(c.trust_forwarded_for);
         assert_eq!(c.issuer(), "http://127.0.0.1:7000");
     }
@@ -527,20 +708,30 @@ mod tests {
 
     #[test]
     fn self_registered_clients_get_the_open_scopes_that_are_supported() {
-        // The default opens openid, profile, email and offline_access; only
-        // those the server supports count.
+        // The default opens openid, profile, email and offline_access,
+        // which every server supports (OpenID Connect's scopes).
         assert_eq!(
             parse(&[]).unwrap().self_registration_scopes(),
-            ["profile", "email"]
+            ["openid", "profile", "email", "offline_access"]
         );
+        // Only those the server supports count.
         let c = parse(&[
             "--scopes-supported",
-            "openid profile email restaurants:read",
+            "profile email restaurants:read",
             "--registration-scopes",
             "openid,restaurants:read,admin",
         ])
         .unwrap();
         assert_eq!(c.self_registration_scopes(), ["openid", "restaurants:read"]);
+    }
+
+    #[test]
+    fn the_admin_listener_never_shares_the_public_port() {
+        let err = parse(&["--addr", "127.0.0.1:7000", "--admin-addr", "0.0.0.0:7000"]).unwrap_err();
+        assert!(err.to_string().contains("--admin-addr"), "{err}");
+        let c = parse(&["--addr", "127.0.0.1:7000", "--metrics", "false"]).unwrap();
+        assert_eq!(c.admin_addr.to_string(), "127.0.0.1:9001");
+        assert!(!c.metrics);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! work with only host and port changed.
 
 use crate::crypto;
-use crate::oauth::vocabulary::{AuthMethod, GrantType, ResponseType};
+use crate::keys::SigningAlg;
+use crate::oauth::oidc::claims::UserClaims;
+use crate::oauth::vocabulary::{AccessTokenFormat, AuthMethod, GrantType, ResponseType};
 use crate::store::{Client, OpeningHours, Registrant, Restaurant, Store, StoreError, StoreResult};
 
 /// Another node seeding the same empty database at the same moment wins
@@ -27,6 +29,7 @@ struct DemoClient {
     grant_types: &'static [GrantType],
     response_types: &'static [ResponseType],
     redirect_uris: &'static [&'static str],
+    post_logout_redirect_uris: &'static [&'static str],
     scope: &'static str,
     token_endpoint_auth_method: AuthMethod,
 }
@@ -48,7 +51,9 @@ const CLIENTS: [DemoClient; 3] = [
             "http://localhost:9000/api/me",
             "http://127.0.0.1:8765/callback",
         ],
-        scope: "all profile email restaurants:read restaurants:write",
+        // README, "Signing users in with OpenID Connect".
+        post_logout_redirect_uris: &["http://127.0.0.1:8765/signed-out"],
+        scope: "all openid profile email offline_access restaurants:read restaurants:write",
         token_endpoint_auth_method: AuthMethod::ClientSecretBasic,
     },
     // The aioauth FastAPI example (seed 002): `curl -u 'test_client:password'`.
@@ -59,6 +64,7 @@ const CLIENTS: [DemoClient; 3] = [
         grant_types: &[GrantType::AuthorizationCode, GrantType::RefreshToken],
         response_types: &[ResponseType::Code],
         redirect_uris: &["https://www.example.com/redirect"],
+        post_logout_redirect_uris: &[],
         scope: "email",
         token_endpoint_auth_method: AuthMethod::ClientSecretBasic,
     },
@@ -71,6 +77,7 @@ const CLIENTS: [DemoClient; 3] = [
         grant_types: &[GrantType::ClientCredentials],
         response_types: &[],
         redirect_uris: &[],
+        post_logout_redirect_uris: &[],
         scope: "restaurent",
         token_endpoint_auth_method: AuthMethod::ClientSecretPost,
     },
@@ -107,7 +114,12 @@ pub fn scopes() -> impl Iterator<Item = &'static str> {
 pub async fn seed(store: &dyn Store) -> anyhow::Result<()> {
     if store.user_by_name("mike").await?.is_none() {
         let hash = crypto::hash_password("pass".into()).await?;
-        seeded(store.create_user("mike", &hash).await)?;
+        match store.create_user("mike", &hash).await {
+            Ok(mike) => _ = store.set_user_claims(mike.id, &mike_claims()).await?,
+            // Another node seeded mike (and his claims) first.
+            Err(StoreError::Conflict) => {}
+            Err(error) => return Err(error.into()),
+        }
     }
     // Each missing client costs an Argon2id hash: hash them side by side.
     futures::future::try_join_all(CLIENTS.iter().map(|client| ensure_client(store, client)))
@@ -130,6 +142,19 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What OpenID Connect relying parties learn about the demo user.
+fn mike_claims() -> UserClaims {
+    UserClaims {
+        name: Some("Mike Example".into()),
+        given_name: Some("Mike".into()),
+        family_name: Some("Example".into()),
+        preferred_username: Some("mike".into()),
+        email: Some("mike@example.com".into()),
+        email_verified: Some(true),
+        ..UserClaims::default()
+    }
+}
+
 async fn ensure_client(store: &dyn Store, client: &DemoClient) -> anyhow::Result<()> {
     if store.client(client.client_id).await?.is_some() {
         return Ok(());
@@ -144,15 +169,23 @@ async fn ensure_client(store: &dyn Store, client: &DemoClient) -> anyhow::Result
                 client_uri: None,
                 secret_hash: Some(secret_hash),
                 redirect_uris: client.redirect_uris.iter().map(|s| s.to_string()).collect(),
-                post_logout_redirect_uris: Vec::new(),
+                post_logout_redirect_uris: client
+                    .post_logout_redirect_uris
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
                 grant_types: client.grant_types.to_vec(),
                 response_types: client.response_types.to_vec(),
                 scope: client.scope.into(),
                 token_endpoint_auth_method: client.token_endpoint_auth_method,
                 registrant: Registrant::Operator,
                 resource_server: false,
+                id_token_signed_response_alg: SigningAlg::Rs256,
+                userinfo_signed_response_alg: None,
+                access_token_format: AccessTokenFormat::Opaque,
                 client_id_issued_at: crate::time::now(),
                 client_secret_expires_at: 0,
+                previous_secret: None,
             })
             .await,
     )?;

@@ -5,6 +5,7 @@
 //! ARCHITECTURE.md in the shared docs for the reasoning.
 
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod crypto;
@@ -12,6 +13,7 @@ pub mod demo;
 pub mod http;
 pub mod keys;
 pub mod limits;
+pub mod metrics;
 pub mod oauth;
 pub mod store;
 pub mod time;

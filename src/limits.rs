@@ -18,7 +18,9 @@
 //!   client. Its failures are counted per (client, address) after the fact,
 //!   and the success path pays nothing.
 
+use crate::audit::{Audit, AuditEvent};
 use crate::crypto::HashingError;
+use crate::metrics::{CounterKind, Metrics};
 use crate::oauth::{ErrorCode, OAuthError};
 use crate::store::{Failures, SharedStore, StoreResult};
 use futures::future::{BoxFuture, FutureExt, Shared, WeakShared};
@@ -47,29 +49,45 @@ pub struct LimitSettings {
 pub struct Counter {
     key: String,
     per_address: bool,
+    /// What it counts, for metrics labels: a fixed word.
+    kind: CounterKind,
+    /// What it names, for the audit event of a lock-out: a username, a
+    /// client id or an address, never a credential.
+    named: String,
 }
 
 impl Counter {
-    fn named(name: &str, per_address: bool) -> Self {
+    /// A counter stored under the SHA-256 of `key`.
+    fn named(kind: CounterKind, key: &str, named: String, per_address: bool) -> Self {
         Counter {
-            key: hex::encode(crate::crypto::sha256(name.as_bytes())),
+            key: hex::encode(crate::crypto::sha256(key.as_bytes())),
             per_address,
+            kind,
+            named,
         }
     }
 
     /// Every failure from one client address (IPv6: its /64).
     pub fn address(address: IpAddr) -> Self {
-        Self::named(&format!("addr:{}", address_prefix(address)), true)
+        let address = address_prefix(address);
+        Self::named(
+            "address",
+            &format!("addr:{address}"),
+            address.to_string(),
+            true,
+        )
     }
 
     /// Failed sign-ins and password grants for a username, from anywhere.
     pub fn username(username: &str) -> Self {
-        Self::named(&format!("user:{username}"), false)
+        let key = format!("user:{username}");
+        Self::named("username", &key, username.to_owned(), false)
     }
 
     /// Failed authentications of a client whose secret a person chose.
     pub fn client(client_id: &str) -> Self {
-        Self::named(&format!("client:{client_id}"), false)
+        let key = format!("client:{client_id}");
+        Self::named("client", &key, client_id.to_owned(), false)
     }
 
     /// Failed authentications of a client from one address: the only
@@ -78,14 +96,22 @@ impl Counter {
     pub fn client_from(client_id: &str, address: Option<IpAddr>) -> Self {
         let address = address.map(address_prefix);
         let from = address.map_or_else(String::new, |a| a.to_string());
-        Self::named(&format!("client-from:{client_id}|{from}"), false)
+        let key = format!("client-from:{client_id}|{from}");
+        Self::named(
+            "client_address",
+            &key,
+            format!("{client_id} from {from}"),
+            false,
+        )
     }
 }
 
 impl Counter {
     /// Registrations from one client address (IPv6: its /64).
     pub fn registrations(address: IpAddr) -> Self {
-        Self::named(&format!("register:{}", address_prefix(address)), true)
+        let address = address_prefix(address);
+        let key = format!("register:{address}");
+        Self::named("registrations", &key, address.to_string(), true)
     }
 
     /// This counter and, when the address is known, the address's: what
@@ -147,14 +173,23 @@ pub struct Limiter {
     /// Attempts on human-chosen credentials being verified on this node,
     /// by fingerprint (see [`Limiter::verify_chosen`]).
     in_flight: Arc<Mutex<InFlight>>,
+    audit: Audit,
+    metrics: Metrics,
 }
 
 impl Limiter {
-    pub fn new(store: SharedStore, settings: LimitSettings) -> Self {
+    pub fn new(
+        store: SharedStore,
+        settings: LimitSettings,
+        audit: Audit,
+        metrics: Metrics,
+    ) -> Self {
         Limiter {
             store,
             settings,
             in_flight: Arc::default(),
+            audit,
+            metrics,
         }
     }
 
@@ -217,7 +252,10 @@ impl Limiter {
                 self.release(reservation).await?;
                 Ok(true)
             }
-            Ok(false) => Ok(false),
+            Ok(false) => {
+                self.failed(&counters);
+                Ok(false)
+            }
             Err(_) => {
                 self.release(reservation).await?;
                 Err(OAuthError::unavailable("the server is busy, try again"))
@@ -235,6 +273,23 @@ impl Limiter {
         } else {
             self.settings.max_failures
         })
+    }
+
+    /// A failed attempt, counted by the first (the most specific) counter.
+    fn failed(&self, counters: &[Counter]) {
+        if let Some(counter) = counters.first() {
+            self.metrics.authentication_failed(counter.kind);
+        }
+    }
+
+    /// `counter` reached its limit: the next attempt will be refused. Once
+    /// per window, so a locked-out guesser does not flood the audit log.
+    fn locked_out(&self, counter: &Counter) {
+        self.metrics.locked_out(counter.kind);
+        let event = AuditEvent::LockedOut {
+            counter: format!("{} {}", counter.kind, counter.named),
+        };
+        self.audit.record(event, None);
     }
 
     fn retry_after(&self, failures: &Failures, now: i64) -> u64 {
@@ -256,6 +311,9 @@ impl Limiter {
             .await?;
         for (counter, failures) in counters.iter().zip(&counted) {
             if failures.count > self.limit(counter) {
+                if failures.count == self.limit(counter) + 1 {
+                    self.locked_out(counter);
+                }
                 return Err(OAuthError::too_many_attempts(
                     self.retry_after(failures, now),
                 ));
@@ -316,6 +374,7 @@ impl Limiter {
     /// past its limit (then without counting further, so a flood of wrong
     /// secrets costs reads, not writes).
     pub async fn count_failure(&self, counters: &[Counter], failed: OAuthError) -> OAuthError {
+        self.failed(counters);
         if !self.enabled() || counters.is_empty() {
             return failed;
         }
@@ -341,9 +400,15 @@ impl Limiter {
                 )));
             }
         }
-        self.store
+        let counted = self
+            .store
             .count_attempts(&keys, now, self.settings.window)
             .await?;
+        for (counter, failures) in counters.iter().zip(&counted) {
+            if failures.count == self.limit(counter) {
+                self.locked_out(counter);
+            }
+        }
         Ok(None)
     }
 }

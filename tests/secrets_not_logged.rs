@@ -1,6 +1,9 @@
-//! Secrets never reach the logs: every flow runs with tracing at debug for
-//! every crate, and no password, client secret, token or code may appear in
-//! what was logged. A binary of its own, since the subscriber is global.
+//! Secrets never reach the logs nor the audit events: every flow runs with
+//! tracing at trace level for every crate, written both as text and as JSON
+//! (`--log-format json`) by the server's own formatting layers, and no
+//! password, client secret, token or code may appear in what was logged or
+//! in the audit events the flows recorded. A binary of its own, since the
+//! subscriber is global.
 
 #[path = "api/common/mod.rs"]
 #[macro_use]
@@ -24,22 +27,50 @@ impl Write for Captured {
     }
 }
 
-fn captured_logs() -> Captured {
-    static LOGS: OnceLock<Captured> = OnceLock::new();
+/// What was logged as text, and as JSON lines.
+fn captured_logs() -> (Captured, Captured) {
+    static LOGS: OnceLock<(Captured, Captured)> = OnceLock::new();
     LOGS.get_or_init(|| {
-        let logs = Captured::default();
-        let writer = logs.clone();
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("trace"))
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
+        use portcullis::cli::logging::layer;
+        use portcullis::config::LogFormat;
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        let (text, json) = (Captured::default(), Captured::default());
+        let (to_text, to_json) = (text.clone(), json.clone());
+        tracing_subscriber::registry()
+            .with(vec![
+                layer(LogFormat::Text, move || to_text.clone()),
+                layer(LogFormat::Json, move || to_json.clone()),
+            ])
+            .with(tracing_subscriber::EnvFilter::new("trace"))
             .init();
-        logs
+        (text, json)
     })
     .clone()
 }
 
-async fn run_every_flow(backend: Backend) -> Vec<String> {
+/// Every audit event the flows recorded, as text, once the recorder has
+/// written the last one (the revocation).
+async fn audit_events(database_url: &str) -> String {
+    let store = portcullis::store::open(database_url, 1).await.unwrap();
+    let query = portcullis::store::AuditQuery {
+        since: 0,
+        kind: None,
+        after: 0,
+        limit: 10_000,
+    };
+    for _ in 0..100 {
+        let events = store.audit_events(&query).await.unwrap();
+        let revoked = portcullis::audit::AuditKind::TokensRevoked;
+        if events.iter().any(|e| e.record.kind == revoked) {
+            return format!("{events:?}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the audit events were not recorded");
+}
+
+async fn run_every_flow(backend: Backend) -> (Vec<String>, String) {
     let server = TestServer::start_with(backend, |c| c.rate_limit_failures = 3).await;
     let mut secrets = vec![CLIENT_SECRET.to_owned(), "pass".to_owned()];
     let store = portcullis::store::open(server.database_url(), 1)
@@ -124,27 +155,47 @@ async fn run_every_flow(backend: Backend) -> Vec<String> {
             &[("token", str_field(&refreshed, "refresh_token"))],
         )
         .await;
-    secrets
+    let events = audit_events(server.database_url()).await;
+    (secrets, events)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_secret_appears_in_debug_logs() {
-    let logs = captured_logs();
-    let mut secrets = run_every_flow(Backend::Sqlite).await;
+async fn no_secret_appears_in_logs_or_audit_events() {
+    let (text_logs, json_logs) = captured_logs();
+    let (mut secrets, mut events) = run_every_flow(Backend::Sqlite).await;
     if let Some(postgres) = Backend::postgres() {
-        secrets.extend(run_every_flow(postgres).await);
+        let (more, recorded) = run_every_flow(postgres).await;
+        secrets.extend(more);
+        events.push_str(&recorded);
     }
-    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
-    // The capture works: requests were logged at debug.
-    assert!(text.contains("/oauth/token"), "nothing was logged");
-    for secret in secrets.iter().filter(|s| s.len() >= 8) {
-        assert!(
-            !text.contains(secret.as_str()),
-            "a secret was logged: {secret}"
-        );
-    }
-    // Short demo secrets: look for them as parameter values.
-    for pattern in ["password=pass", "\"pass\"", "mike_secret"] {
-        assert!(!text.contains(pattern), "{pattern} was logged");
+    let text = String::from_utf8_lossy(&text_logs.0.lock().unwrap()).to_string();
+    let json = String::from_utf8_lossy(&json_logs.0.lock().unwrap()).to_string();
+    // The captures work: requests were logged, with their request id.
+    assert!(text.contains("/oauth/token"), "nothing was logged as text");
+    let line = json
+        .lines()
+        .find(|line| line.contains("\"route\":\"/oauth/token\""))
+        .expect("a JSON line for a token request");
+    let line: serde_json::Value = serde_json::from_str(line).expect("JSON lines");
+    assert!(line.to_string().contains("request_id"), "{line}");
+    assert!(
+        events.contains("SignIn"),
+        "the audit events were read: {events}"
+    );
+    for (what, written) in [
+        ("text logs", &text),
+        ("JSON logs", &json),
+        ("audit", &events),
+    ] {
+        for secret in secrets.iter().filter(|s| s.len() >= 8) {
+            assert!(
+                !written.contains(secret.as_str()),
+                "a secret in the {what}: {secret}"
+            );
+        }
+        // Short demo secrets: look for them as parameter values.
+        for pattern in ["password=pass", "\"pass\"", "mike_secret"] {
+            assert!(!written.contains(pattern), "{pattern} in the {what}");
+        }
     }
 }

@@ -2,8 +2,9 @@
 //! with the server's settings).
 
 use super::Invocation;
+use crate::audit::{self, Actor, AuditEvent, ClientChange};
 use crate::oauth::registration::{self, ClientInformation, ClientMetadata};
-use crate::oauth::vocabulary;
+use crate::oauth::vocabulary::{self, AccessTokenFormat};
 use crate::store::Registrant;
 use clap::Subcommand;
 use serde_json::json;
@@ -32,6 +33,21 @@ pub enum ClientCommand {
         /// A resource server: may introspect every token, not only its own.
         #[arg(long = "resource-server")]
         resource_server: bool,
+        /// Where RP-Initiated Logout may send the user back (repeat for
+        /// several).
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// RS256, ES256 or EdDSA [default: RS256].
+        #[arg(long = "id-token-alg")]
+        id_token_alg: Option<String>,
+        /// Sign UserInfo answers with RS256, ES256 or EdDSA [default: plain
+        /// JSON].
+        #[arg(long = "userinfo-alg")]
+        userinfo_alg: Option<String>,
+        /// `jwt` for RFC 9068 access tokens resource servers can verify
+        /// offline; `opaque` tokens are revoked at once everywhere.
+        #[arg(long = "access-token-format", default_value = "opaque")]
+        access_token_format: AccessTokenFormat,
     },
     /// List clients.
     List,
@@ -53,6 +69,10 @@ pub(super) async fn run(context: &Invocation, command: ClientCommand) -> anyhow:
             auth_method,
             client_uri,
             resource_server,
+            post_logout_redirect_uris,
+            id_token_alg,
+            userinfo_alg,
+            access_token_format,
         } => {
             let metadata = ClientMetadata {
                 client_name: name,
@@ -65,6 +85,9 @@ pub(super) async fn run(context: &Invocation, command: ClientCommand) -> anyhow:
                 redirect_uris,
                 scope,
                 token_endpoint_auth_method: Some(auth_method),
+                post_logout_redirect_uris,
+                id_token_signed_response_alg: id_token_alg,
+                userinfo_signed_response_alg: userinfo_alg,
                 ..ClientMetadata::default()
             };
             let mut registered = registration::register(
@@ -74,14 +97,19 @@ pub(super) async fn run(context: &Invocation, command: ClientCommand) -> anyhow:
             )
             .map_err(|e| anyhow::anyhow!("{}", e.description))?;
             registered.client.resource_server = resource_server;
-            context
-                .store()
-                .await?
-                .create_client(&registered.client)
-                .await?;
+            registered.client.access_token_format = access_token_format;
+            let store = context.store().await?;
+            store.create_client(&registered.client).await?;
+            record(
+                store.as_ref(),
+                &registered.client.client_id,
+                ClientChange::Created,
+            )
+            .await?;
             let client = &registered.client;
             let mut value = json!(ClientInformation::from(client));
             value["resource_server"] = json!(client.resource_server);
+            value["access_token_format"] = json!(client.access_token_format);
             value["client_secret"] = json!(registered.client_secret);
             context.print(value, || {
                 let mut text = format!("client_id: {}", client.client_id);
@@ -123,16 +151,28 @@ pub(super) async fn run(context: &Invocation, command: ClientCommand) -> anyhow:
             });
         }
         ClientCommand::Remove { client_id } => {
-            let removed = context
-                .store()
-                .await?
-                .delete_client(&client_id, None)
-                .await?;
+            let store = context.store().await?;
+            let removed = store.delete_client(&client_id, None).await?;
             anyhow::ensure!(removed, "no client {client_id:?}");
+            record(store.as_ref(), &client_id, ClientChange::Deleted).await?;
             context.print(json!({ "removed": client_id }), || {
                 format!("removed client {client_id}")
             });
         }
     }
     Ok(())
+}
+
+/// The operator changed a client, from the command line.
+async fn record(
+    store: &dyn crate::store::Store,
+    client_id: &str,
+    change: ClientChange,
+) -> anyhow::Result<()> {
+    let event = AuditEvent::Client {
+        by: Actor::System,
+        client_id: client_id.to_owned(),
+        change,
+    };
+    audit::record_now(store, event).await
 }

@@ -1,9 +1,13 @@
 //! The command line (clap): `serve`, `migrate`, `user`, `client`,
-//! `registration`, `token`.
+//! `registration`, `token`, `keys`, `admin-key`, `audit`, `backup`.
 //! Every setting of [`Config`] is a global flag, so any command reads the
 //! same database and rules as the server would.
 
+mod admin_keys;
 mod clients;
+mod keys;
+pub mod logging;
+mod operations;
 mod registration;
 mod users;
 
@@ -18,7 +22,7 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(
     name = "portcullis",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("PORTCULLIS_GIT_COMMIT"), ")"),
     about = "An OAuth 2.0 and OpenID Connect authorization server"
 )]
 pub struct Cli {
@@ -53,6 +57,23 @@ pub enum Command {
     /// Token maintenance.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The keys that sign ID tokens and JWT access tokens.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Keys of the admin API.
+    #[command(subcommand)]
+    AdminKey(admin_keys::AdminKeyCommand),
+    /// Show audit events.
+    Audit {
+        /// Unix seconds, or a time ago: 90m, 24h, 7d [default: all kept].
+        #[arg(long, value_parser = operations::parse_since)]
+        since: Option<i64>,
+        /// Only events of this kind (sign_in, locked_out, client_created…).
+        #[arg(long)]
+        kind: Option<crate::audit::AuditKind>,
+    },
+    /// Copy the SQLite database to a new file while the server runs.
+    Backup { path: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -79,7 +100,7 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> ExitCode {
-    init_logging();
+    logging::init(cli.settings.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -94,15 +115,6 @@ fn run(cli: Cli) -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }
 
 /// What a command works with: the validated settings, and the store on
@@ -142,6 +154,12 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::User(command) => users::run(&context, command).await,
         Command::Client(command) => clients::run(&context, command).await,
         Command::Registration(command) => registration::run(&context, command).await,
+        Command::Keys(command) => keys::run(&context, command).await,
+        Command::AdminKey(command) => admin_keys::run(&context, command).await,
+        Command::Audit { since, kind } => {
+            operations::audit(&context, since.unwrap_or(0), kind).await
+        }
+        Command::Backup { path } => operations::backup(&context, &path).await,
         Command::Token(TokenCommand::Purge) => {
             let now = crate::time::now();
             let unused_before = now - context.config.registration_unused_ttl;
@@ -159,13 +177,18 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.addr))?;
-    let (addr, issuer) = (config.addr, config.issuer().to_owned());
+    let bind = |addr| async move {
+        tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))
+    };
+    let (public, admin) = (bind(config.addr).await?, bind(config.admin_addr).await?);
+    let (addr, admin_addr) = (config.addr, config.admin_addr);
+    let issuer = config.issuer().to_owned();
     let app = crate::app::App::build(config).await?;
-    tracing::info!(%addr, %issuer, "portcullis listening");
-    app.serve(listener, shutdown_signal()).await;
+    tracing::info!(%addr, %admin_addr, %issuer, version = env!("CARGO_PKG_VERSION"),
+        commit = env!("PORTCULLIS_GIT_COMMIT"), "portcullis listening");
+    app.serve(public, admin, shutdown_signal()).await;
     Ok(())
 }
 

@@ -35,6 +35,15 @@ pub enum HashingError {
     Failed(#[from] anyhow::Error),
 }
 
+/// The server's pool, started by the first hash.
+static POOL: OnceLock<HashingPool> = OnceLock::new();
+
+/// Jobs waiting for a hashing thread (the `portcullis_argon2_queue_depth`
+/// metric); 0 before the first hash.
+pub fn queue_depth() -> usize {
+    POOL.get().map_or(0, |pool| pool.jobs.len())
+}
+
 /// Hashing threads and their bounded queue. Each thread fills the same
 /// working memory (19 MiB) for hash after hash, so memory stays at one
 /// buffer per busy core and no hash in a run pays for mapping and zeroing
@@ -46,7 +55,6 @@ struct HashingPool {
 impl HashingPool {
     /// The server's pool: one thread per core.
     fn shared() -> &'static HashingPool {
-        static POOL: OnceLock<HashingPool> = OnceLock::new();
         POOL.get_or_init(|| {
             let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
             HashingPool::start(threads, threads * QUEUED_JOBS_PER_THREAD)

@@ -6,7 +6,9 @@
 
 mod hashing;
 
-pub use hashing::{hash_password, verify_password, HashingError};
+pub use hashing::{
+    hash_password, queue_depth as hashing_queue_depth, verify_password, HashingError,
+};
 
 use crate::store::TokenKey;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

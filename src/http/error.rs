@@ -94,6 +94,15 @@ impl IntoResponse for BearerError {
                 )
                     .into_response();
             }
+            BearerError::InvalidRequest(description) => (
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "Bearer realm=\"{REALM}\", error=\"invalid_request\", \
+                     error_description=\"{description}\""
+                ),
+                "invalid_request",
+                description.to_owned(),
+            ),
             BearerError::InvalidToken => (
                 StatusCode::UNAUTHORIZED,
                 format!(

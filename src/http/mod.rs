@@ -1,24 +1,28 @@
 //! The HTTP layer: thin handlers that decode the wire, call the protocol
 //! core and render its answer. One file per endpoint.
 
+pub mod admin;
 mod authorize;
 pub mod client_address;
 pub mod error;
 pub mod extract;
 mod introspect;
 mod metadata;
+pub mod observe;
 pub mod pages;
 mod registration;
 mod resources;
 mod revoke;
 mod seed_restaurants;
 mod token;
+mod userinfo;
 
 use crate::config::Config;
+use crate::oauth::oidc::discovery::{DISCOVERY_PATH, END_SESSION_PATH, JWKS_PATH, USERINFO_PATH};
 use crate::oauth::registration::dynamic::{RegistrationMode, REGISTRATION_PATH};
 use crate::oauth::Provider;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderValue, Request, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
@@ -26,9 +30,9 @@ use axum::{Json, Router};
 use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
+use tower_http::cors::{Any, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 /// What every handler shares: the protocol core, the configuration, the
 /// page templates and the pages' CSRF defences.
@@ -93,13 +97,31 @@ pub fn router(state: AppState) -> Router {
     if state.config.registration_mode() != RegistrationMode::Off {
         registration = registration.route(REGISTRATION_PATH, post(registration::register));
     }
-    Router::new()
+    // What browser-based clients call across origins: no cookies are
+    // involved, so any origin may (the token or client secret is the
+    // credential).
+    let cross_origin = Router::new()
         .merge(back_channel)
         .merge(registration)
+        .route(DISCOVERY_PATH, get(metadata::metadata))
         .route(
             "/.well-known/oauth-authorization-server",
             get(metadata::metadata),
         )
+        .route(JWKS_PATH, get(metadata::jwks))
+        .route(
+            USERINFO_PATH,
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+                .expose_headers([header::WWW_AUTHENTICATE]),
+        );
+    Router::new()
+        .merge(cross_origin)
         .route("/api/me", get(resources::me).post(resources::me))
         .route("/api/restaurants", get(resources::list_restaurants))
         .route("/api/restaurants/{id}", patch(resources::update_restaurant))
@@ -119,10 +141,19 @@ pub fn router(state: AppState) -> Router {
                 .route("/logout", post(pages::session::logout))
                 .route("/clients", post(pages::clients::create))
                 .route("/clients/delete", post(pages::clients::delete))
-                .route("/oauth/authorize", get(authorize::get).post(authorize::post)),
+                .route(
+                    "/oauth/authorize",
+                    get(authorize::get).post(authorize::post),
+                )
+                .route(
+                    END_SESSION_PATH,
+                    get(pages::end_session::get).post(pages::end_session::post),
+                )
+                .route("/account", get(pages::account::show))
+                .route("/account/revoke", post(pages::account::revoke)),
         ))
         .fallback(not_found)
-        .with_state(state)
+        .with_state(state.clone())
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -137,12 +168,7 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             request_timeout,
         ))
-        .layer(
-            // Only method and path: query strings can carry codes and state.
-            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-                tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
-            }),
-        )
+        .layer(observe::layer(state, "public"))
 }
 
 /// Runs each back-channel request in its store's poll scope, if it has one

@@ -32,7 +32,7 @@ pub(super) async fn require(
     headers: &HeaderMap,
     requirement: Requirement,
 ) -> Result<TokenRecord, BearerError> {
-    bearer::authorize(&state.provider, bearer_token(headers), requirement).await
+    bearer::verify(&state.provider, bearer_token(headers), requirement).await
 }
 
 /// GET|POST /api/me: who the token's user is.

@@ -10,7 +10,19 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A JWS signature algorithm, one key type each: RSA 2048, P-256, Ed25519.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 pub enum SigningAlg {
     /// RSASSA-PKCS1-v1_5 with SHA-256; every OP must offer it (OpenID
     /// Connect Core §15.1).

@@ -11,8 +11,11 @@
 //!   generate, retire and delete — pure rules over the rows and `now`.
 //! - `ring.rs`: the [`KeyRing`], the opened keys in memory, signing and
 //!   verifying JWTs.
+//! - `service.rs`: [`SigningKeys`], the running server's keys: planned and
+//!   stored in the database, reloaded on a schedule.
 //!
-//! Nothing here touches the store or HTTP; its only I/O is the KEK file.
+//! Only `service.rs` touches the store; the rest is pure but for the KEK
+//! file.
 //! Cryptography is aws-lc-rs (key generation, signatures, AES-256-GCM) and
 //! `jsonwebtoken` (JWT verification, headers).
 
@@ -22,6 +25,7 @@ mod jwk;
 mod keypair;
 mod ring;
 mod rotation;
+mod service;
 
 pub use algorithm::{left_half_hash, SigningAlg};
 pub use encryption::KeyEncryptionKey;
@@ -31,6 +35,7 @@ pub use rotation::{
     plan_rotation, published, rotate_now, signing_key, NewKey, Retirement, RotationPlan,
     RotationPolicy,
 };
+pub use service::SigningKeys;
 
 use std::path::PathBuf;
 

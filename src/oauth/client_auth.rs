@@ -76,6 +76,45 @@ fn wrong_credentials() -> OAuthError {
     OAuthError::invalid_client("unknown client or wrong credentials")
 }
 
+/// Whether `secret` is one of the client's `stored` secrets. Generated
+/// ones are compared first (a SHA-256 each), so a rotated client's new
+/// secret never pays for Argon2 work. Without a match, a client whose
+/// secrets are all generated has the failure counted per (client,
+/// address), which is an error; one with a secret a person chose is
+/// verified against it under that client's limits.
+async fn secret_matches(
+    provider: &Provider,
+    request: &ClientRequest<'_>,
+    client_id: &str,
+    stored: &[Option<&str>],
+    secret: &str,
+) -> Result<bool, OAuthError> {
+    let stored = stored.iter().flatten().copied();
+    let (generated, chosen): (Vec<&str>, Vec<&str>) =
+        stored.partition(|hash| crypto::secret_kind(hash) == SecretKind::Generated);
+    if generated
+        .iter()
+        .any(|hash| crypto::verify_generated_secret(hash, secret))
+    {
+        return Ok(true);
+    }
+    let limiter = &provider.limiter;
+    let Some(&chosen) = chosen.first() else {
+        let unguessable =
+            Counter::client_from(client_id, request.address).and_address(request.address);
+        return Err(limiter
+            .count_failure(&unguessable, wrong_credentials())
+            .await);
+    };
+    // A person chose it: the attempt is counted before the Argon2 work, per
+    // client (from anywhere) and per address.
+    let counters = Counter::client(client_id).and_address(request.address);
+    let verify = crypto::verify_password(Some(chosen.to_owned()), secret.to_owned());
+    limiter
+        .verify_chosen(counters, Some(chosen), secret, verify)
+        .await
+}
+
 /// Authenticates the client of a back-channel request.
 pub async fn authenticate(
     provider: &Provider,
@@ -92,28 +131,19 @@ pub async fn authenticate(
             .count_failure(&unguessable, wrong_credentials())
             .await);
     };
+    // After a rotation the previous secret works until it expires.
+    let previous = client
+        .previous_secret
+        .as_ref()
+        .filter(|previous| previous.expires_at > crate::time::now())
+        .map(|previous| previous.hash.as_str());
     match (presented, client.secret_hash.as_deref()) {
-        (Presented::Secret { secret, .. }, Some(stored)) => match crypto::secret_kind(stored) {
-            SecretKind::Generated => {
-                if !crypto::verify_generated_secret(stored, secret) {
-                    return Err(limiter
-                        .count_failure(&unguessable, wrong_credentials())
-                        .await);
-                }
+        (Presented::Secret { secret, .. }, Some(stored)) => {
+            let secrets = [Some(stored), previous];
+            if !secret_matches(provider, request, client_id, &secrets, secret).await? {
+                return Err(wrong_credentials());
             }
-            SecretKind::Chosen => {
-                // A person chose it: the attempt is counted before the
-                // Argon2 work, per client (from anywhere) and per address.
-                let counters = Counter::client(client_id).and_address(request.address);
-                let verify = crypto::verify_password(Some(stored.to_owned()), secret.to_owned());
-                if !limiter
-                    .verify_chosen(counters, Some(stored), secret, verify)
-                    .await?
-                {
-                    return Err(wrong_credentials());
-                }
-            }
-        },
+        }
         // A public client has no secret to check; PKCE protects its codes.
         (Presented::IdOnly { .. }, None) => {}
         (Presented::IdOnly { .. }, Some(_)) => {
@@ -128,4 +158,105 @@ pub async fn authenticate(
         }
     }
     Ok(client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::testing::*;
+    use crate::oauth::vocabulary::{AuthMethod, GrantType};
+    use crate::oauth::ErrorCode;
+    use crate::store::Registrant;
+
+    async fn authenticate_with(
+        core: &Core,
+        form: &[(&str, &str)],
+        basic: Option<&BasicCredentials>,
+    ) -> Result<Client, OAuthError> {
+        let params = params(form);
+        authenticate(&core.provider, &request(&params, basic)).await
+    }
+
+    #[tokio::test]
+    async fn a_generated_secret_works_by_basic_or_in_the_form() {
+        let core = Core::new().await;
+        let (client, secret) = core.confidential().await;
+        let by_basic = authenticate_with(&core, &[], Some(&basic(&client, &secret))).await;
+        assert_eq!(by_basic.unwrap().client_id, client.client_id);
+        let form = [
+            ("client_id", client.client_id.as_str()),
+            ("client_secret", &secret),
+        ];
+        assert!(authenticate_with(&core, &form, None).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_wrong_secret_an_unknown_client_or_no_credentials_are_invalid_client() {
+        let core = Core::new().await;
+        let (client, _) = core.confidential().await;
+        let wrong = basic(&client, "wrong");
+        let unknown = BasicCredentials {
+            client_id: "nobody".into(),
+            client_secret: "x".into(),
+        };
+        for basic in [Some(&wrong), Some(&unknown), None] {
+            let result = authenticate_with(&core, &[], basic).await;
+            assert_code(result, ErrorCode::InvalidClient);
+        }
+    }
+
+    #[tokio::test]
+    async fn two_methods_at_once_are_invalid_request() {
+        let core = Core::new().await;
+        let (client, secret) = core.confidential().await;
+        let basic = basic(&client, &secret);
+        // RFC 6749 §2.3: one method only; and the ids must agree.
+        for form in [
+            [("client_secret", secret.as_str())],
+            [("client_id", "someone-else")],
+        ] {
+            let result = authenticate_with(&core, &form, Some(&basic)).await;
+            assert_code(result, ErrorCode::InvalidRequest);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_public_client_sends_its_id_only_and_a_confidential_one_its_secret() {
+        let core = Core::new().await;
+        let (public, _) = core
+            .client(
+                Registrant::Operator,
+                AuthMethod::None,
+                &[GrantType::AuthorizationCode],
+            )
+            .await;
+        let id_only = [("client_id", public.client_id.as_str())];
+        assert!(authenticate_with(&core, &id_only, None).await.is_ok());
+        let with_secret = [
+            ("client_id", public.client_id.as_str()),
+            ("client_secret", "x"),
+        ];
+        let result = authenticate_with(&core, &with_secret, None).await;
+        assert_code(result, ErrorCode::InvalidClient);
+        let (confidential, _) = core.confidential().await;
+        let id_only = [("client_id", confidential.client_id.as_str())];
+        let result = authenticate_with(&core, &id_only, None).await;
+        assert_code(result, ErrorCode::InvalidClient);
+    }
+
+    #[tokio::test]
+    async fn a_chosen_secret_is_verified_with_argon2() {
+        let core = Core::new().await;
+        let (mut client, _) = core.confidential().await;
+        client.client_id = "chosen".into();
+        client.secret_hash = Some(crypto::hash_password("s3cret".into()).await.unwrap());
+        core.store_client(&client).await;
+        assert!(
+            authenticate_with(&core, &[], Some(&basic(&client, "s3cret")))
+                .await
+                .is_ok()
+        );
+        let result = authenticate_with(&core, &[], Some(&basic(&client, "s3creT"))).await;
+        assert_code(result, ErrorCode::InvalidClient);
+    }
 }

@@ -8,8 +8,8 @@
 //! as if it did not exist.
 
 use super::client_auth::{self, ClientRequest};
+use super::tokens;
 use super::{OAuthError, Provider};
-use crate::crypto;
 use crate::store::TokenKind;
 use serde::Serialize;
 
@@ -45,7 +45,7 @@ pub async fn introspect(
             "a public client cannot introspect tokens",
         ));
     }
-    let hash = crypto::token_key(request.params.require("token")?);
+    let hash = tokens::presented_key(provider, request.params.require("token")?);
     let inactive = Introspection {
         active: false,
         details: None,
@@ -54,7 +54,7 @@ pub async fn introspect(
         return Ok(inactive);
     };
     let visible = caller.resource_server || record.client_id == caller.client_id;
-    if !visible || !record.is_active(crate::time::now()) {
+    if !visible || !record.is_active(provider.clock.now()) {
         return Ok(inactive);
     }
     Ok(Introspection {
@@ -75,4 +75,113 @@ pub async fn introspect(
             iss: provider.settings.issuer.clone(),
         }),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::testing::*;
+    use crate::oauth::tokens::{self, Access, Refresh};
+    use crate::oauth::vocabulary::{AuthMethod, GrantType};
+    use crate::oauth::ErrorCode;
+    use crate::store::{Client, Registrant};
+
+    /// Issues a client_credentials token to `client`.
+    async fn issued(core: &Core, client: &Client) -> String {
+        let minted = tokens::mint(
+            &core.provider.settings,
+            NOW,
+            "profile",
+            Refresh::None,
+            Access::Opaque,
+        )
+        .unwrap();
+        let grant = tokens::new_grant(&client.client_id, None, NOW);
+        core.provider
+            .store
+            .issue_grant(&grant, &minted.rows)
+            .await
+            .unwrap();
+        minted.response.access_token
+    }
+
+    async fn ask(
+        core: &Core,
+        caller: &Client,
+        secret: &str,
+        token: &str,
+    ) -> Result<Introspection, OAuthError> {
+        let params = params(&[("token", token)]);
+        let basic = basic(caller, secret);
+        introspect(&core.provider, &request(&params, Some(&basic))).await
+    }
+
+    #[tokio::test]
+    async fn a_client_sees_its_own_active_token_until_it_expires() {
+        let core = Core::new().await;
+        let (client, secret) = core.confidential().await;
+        let token = issued(&core, &client).await;
+        let seen = ask(&core, &client, &secret, &token).await.unwrap();
+        let details = seen.details.expect("active");
+        assert_eq!(
+            (details.sub.as_str(), details.exp),
+            (client.client_id.as_str(), NOW + 3600)
+        );
+        core.provider.clock.advance(3600);
+        assert!(!ask(&core, &client, &secret, &token).await.unwrap().active);
+    }
+
+    #[tokio::test]
+    async fn another_clients_token_is_inactive_unless_the_caller_is_a_resource_server() {
+        let core = Core::new().await;
+        let (owner, _) = core.confidential().await;
+        let (other, other_secret) = core.confidential().await;
+        let token = issued(&core, &owner).await;
+        assert!(
+            !ask(&core, &other, &other_secret, &token)
+                .await
+                .unwrap()
+                .active
+        );
+        let (mut api, api_secret) = core.confidential().await;
+        api.client_id = "api".into();
+        api.resource_server = true;
+        core.store_client(&api).await;
+        assert!(ask(&core, &api, &api_secret, &token).await.unwrap().active);
+    }
+
+    #[tokio::test]
+    async fn a_public_client_cannot_introspect() {
+        let core = Core::new().await;
+        let (public, _) = core
+            .client(
+                Registrant::Operator,
+                AuthMethod::None,
+                &[GrantType::AuthorizationCode],
+            )
+            .await;
+        let token = issued(&core, &public).await;
+        let params = params(&[
+            ("token", token.as_str()),
+            ("client_id", public.client_id.as_str()),
+        ]);
+        let result = introspect(&core.provider, &request(&params, None)).await;
+        assert_code(result, ErrorCode::InvalidClient);
+    }
+
+    #[tokio::test]
+    async fn a_missing_token_is_invalid_request_and_garbage_is_inactive() {
+        let core = Core::new().await;
+        let (client, secret) = core.confidential().await;
+        let basic = basic(&client, &secret);
+        let empty = params(&[]);
+        let result = introspect(&core.provider, &request(&empty, Some(&basic))).await;
+        assert_code(result, ErrorCode::InvalidRequest);
+        assert!(
+            !ask(&core, &client, &secret, "garbage")
+                .await
+                .unwrap()
+                .active
+        );
+    }
 }

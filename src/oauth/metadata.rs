@@ -3,12 +3,14 @@
 //! so the members both have are written here once.
 
 use super::vocabulary::{AuthMethod, GrantType, ResponseMode, ResponseType};
-use super::Provider;
 use serde::Serialize;
 
 /// The response modes the authorization endpoint answers with.
-pub const RESPONSE_MODES_SUPPORTED: &[ResponseMode] =
-    &[ResponseMode::Query, ResponseMode::Fragment];
+pub const RESPONSE_MODES_SUPPORTED: &[ResponseMode] = &[
+    ResponseMode::Query,
+    ResponseMode::Fragment,
+    ResponseMode::FormPost,
+];
 
 #[derive(Debug, Serialize)]
 pub struct Metadata {
@@ -61,22 +63,18 @@ impl Metadata {
     }
 }
 
-pub fn metadata(provider: &Provider, scopes_supported: Vec<String>) -> Metadata {
-    Metadata::new(&provider.settings.issuer, scopes_supported)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The document as it was before the OpenID Connect members joined it,
-    /// member for member, in order.
+    /// The RFC 8414 members, in order: the document clients of the
+    /// OAuth-only server knew, plus form_post.
     #[test]
-    fn the_rfc_8414_document_is_unchanged() {
+    fn the_rfc_8414_members() {
         let metadata = Metadata::new("https://op.example", vec!["profile".into(), "email".into()]);
         assert_eq!(
             serde_json::to_string(&metadata).unwrap(),
-            r#"{"issuer":"https://op.example","authorization_endpoint":"https://op.example/oauth/authorize","token_endpoint":"https://op.example/oauth/token","revocation_endpoint":"https://op.example/oauth/revoke","introspection_endpoint":"https://op.example/oauth/introspect","scopes_supported":["profile","email"],"response_types_supported":["code","token"],"response_modes_supported":["query","fragment"],"grant_types_supported":["authorization_code","client_credentials","password","refresh_token","implicit"],"token_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","none"],"revocation_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","none"],"introspection_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post"],"code_challenge_methods_supported":["S256"],"authorization_response_iss_parameter_supported":true}"#
+            r#"{"issuer":"https://op.example","authorization_endpoint":"https://op.example/oauth/authorize","token_endpoint":"https://op.example/oauth/token","revocation_endpoint":"https://op.example/oauth/revoke","introspection_endpoint":"https://op.example/oauth/introspect","scopes_supported":["profile","email"],"response_types_supported":["code","token"],"response_modes_supported":["query","fragment","form_post"],"grant_types_supported":["authorization_code","client_credentials","password","refresh_token","implicit"],"token_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","none"],"revocation_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","none"],"introspection_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post"],"code_challenge_methods_supported":["S256"],"authorization_response_iss_parameter_supported":true}"#
         );
     }
 }

@@ -5,8 +5,10 @@
 pub mod authorize;
 pub mod bearer;
 pub mod client_auth;
+pub mod end_session;
 pub mod error;
 pub mod grants;
+pub mod id_tokens;
 pub mod introspection;
 pub mod metadata;
 pub mod oidc;
@@ -16,13 +18,22 @@ pub mod registration;
 pub mod revocation;
 pub mod scope;
 pub mod tokens;
+pub mod userinfo;
 pub mod vocabulary;
+
+#[cfg(test)]
+mod testing;
 
 pub use error::{ErrorCode, OAuthError};
 pub use params::Params;
 
+use crate::audit::Audit;
+use crate::keys::SigningKeys;
 use crate::limits::{LimitSettings, Limiter};
+use crate::metrics::Metrics;
 use crate::store::SharedStore;
+use crate::time::Clock;
+use std::sync::Arc;
 
 /// What the rules need to know about this deployment.
 #[derive(Debug, Clone)]
@@ -35,6 +46,18 @@ pub struct Settings {
     /// The scopes that clients the operator did not register may obtain
     /// without a user (client_credentials, SPEC §8); none by default.
     pub self_registered_client_credentials_scopes: Vec<String>,
+    pub id_token_ttl: i64,
+    /// RFC 9068 access tokens live this long instead of `access_token_ttl`.
+    pub jwt_access_token_ttl: i64,
+}
+
+impl Settings {
+    /// The resource a JWT access token is for when the request names none
+    /// (RFC 9068 §3's default resource indicator): the example resource
+    /// API at `<issuer>/api`.
+    pub fn default_resource(&self) -> String {
+        format!("{}/api", self.issuer)
+    }
 }
 
 /// The protocol core with its store: what every endpoint calls into.
@@ -43,15 +66,34 @@ pub struct Provider {
     pub settings: Settings,
     /// Brute-force limits on every credential the core verifies.
     pub limiter: Limiter,
+    /// What "now" is for every rule about expiry.
+    pub clock: Clock,
+    /// The keys ID tokens and JWT access tokens are signed with.
+    pub keys: Arc<SigningKeys>,
+    /// Where the rules report security events (queued, never awaited).
+    pub audit: Audit,
+    /// Counters the rules move (tokens issued); in memory only.
+    pub metrics: Metrics,
     grants: grants::Registry,
 }
 
 impl Provider {
-    pub fn new(store: SharedStore, settings: Settings, limits: LimitSettings) -> Self {
+    pub fn new(
+        store: SharedStore,
+        settings: Settings,
+        limits: LimitSettings,
+        keys: Arc<SigningKeys>,
+        audit: Audit,
+        metrics: Metrics,
+    ) -> Self {
         Provider {
-            limiter: Limiter::new(store.clone(), limits),
+            limiter: Limiter::new(store.clone(), limits, audit.clone(), metrics.clone()),
             store,
             settings,
+            clock: Clock::system(),
+            keys,
+            audit,
+            metrics,
             grants: grants::Registry::standard(),
         }
     }

@@ -1,9 +1,23 @@
-//! Minting tokens and the successful token response (RFC 6749 §5.1).
+//! Minting tokens and the successful token response (RFC 6749 §5.1), and
+//! finding a presented token's row.
+//!
+//! An access token is opaque by default: 256 random bits behind a
+//! time-ordered id, stored only as its key (`crypto::token_key`). A client
+//! registered for JWT access tokens gets RFC 9068 tokens instead, signed by
+//! the same keys as ID tokens so that resource servers can verify them
+//! offline; their `jti` is such a random value and the row is keyed by it,
+//! so introspection, revocation and `/api/me` treat both alike. A revoked
+//! JWT stays verifiable offline until it expires, so its lifetime is short
+//! (`Settings::jwt_access_token_ttl`).
 
-use super::Settings;
+use super::oidc::id_token::subject;
+use super::{OAuthError, Provider, Settings};
 use crate::crypto;
-use crate::store::{NewGrant, NewToken, TokenKind};
-use serde::Serialize;
+use crate::keys::{KeyRing, SigningAlg};
+use crate::oauth::vocabulary::AccessTokenFormat;
+use crate::store::{Client, NewGrant, NewToken, TokenKey, TokenKind};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct TokenResponse {
@@ -15,6 +29,9 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token_expires_in: Option<i64>,
+    /// OpenID Connect Core §3.1.3.3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 /// Fresh tokens: the answer for the client and the hashed rows to store.
@@ -31,14 +48,91 @@ pub enum Refresh<'a> {
     WithScope(&'a str),
 }
 
-pub fn mint(settings: &Settings, now: i64, scope: &str, refresh: Refresh<'_>) -> Minted {
-    let access_token = crypto::new_token();
+/// How an access token is written.
+pub enum Access {
+    Opaque,
+    /// An RFC 9068 JWT.
+    Jwt(JwtAccess),
+}
+
+/// What an RFC 9068 access token says besides its scope and times.
+pub struct JwtAccess {
+    ring: Arc<KeyRing>,
+    alg: SigningAlg,
+    issuer: String,
+    client_id: String,
+    /// The user's subject, or the client's id when there is no user
+    /// (RFC 9068 §2.2).
+    subject: String,
+    audience: String,
+}
+
+impl Access {
+    /// The format `client` registered for, for a token of `user_id`.
+    pub fn for_client(provider: &Provider, client: &Client, user_id: Option<i64>) -> Self {
+        match client.access_token_format {
+            AccessTokenFormat::Opaque => Access::Opaque,
+            AccessTokenFormat::Jwt => Access::Jwt(JwtAccess {
+                ring: provider.keys.ring(),
+                alg: client.id_token_signed_response_alg,
+                issuer: provider.settings.issuer.clone(),
+                client_id: client.client_id.clone(),
+                subject: user_id.map_or_else(|| client.client_id.clone(), subject),
+                audience: provider.settings.default_resource(),
+            }),
+        }
+    }
+}
+
+/// RFC 9068 §2.2's claims.
+#[derive(Serialize, Deserialize)]
+struct AccessClaims {
+    iss: String,
+    exp: i64,
+    aud: String,
+    sub: String,
+    client_id: String,
+    iat: i64,
+    jti: String,
+    scope: String,
+}
+
+pub fn mint(
+    settings: &Settings,
+    now: i64,
+    scope: &str,
+    refresh: Refresh<'_>,
+    access: Access,
+) -> Result<Minted, OAuthError> {
+    // The value whose key is stored: the token itself, or a JWT's `jti`.
+    let id = crypto::new_token();
+    let (access_token, lifetime) = match access {
+        Access::Opaque => (id.clone(), settings.access_token_ttl),
+        Access::Jwt(jwt) => {
+            let lifetime = settings.jwt_access_token_ttl;
+            let claims = AccessClaims {
+                iss: jwt.issuer,
+                exp: now + lifetime,
+                aud: jwt.audience,
+                sub: jwt.subject,
+                client_id: jwt.client_id,
+                iat: now,
+                jti: id.clone(),
+                scope: scope.to_owned(),
+            };
+            let token = jwt
+                .ring
+                .sign(jwt.alg, Some(JWT_ACCESS_TOKEN_TYPE), &claims, now)
+                .map_err(signing_failed)?;
+            (token, lifetime)
+        }
+    };
     let mut rows = vec![NewToken {
-        key: crypto::token_key(&access_token),
+        key: crypto::token_key(&id),
         kind: TokenKind::Access,
         scope: scope.to_owned(),
         issued_at: now,
-        expires_at: now + settings.access_token_ttl,
+        expires_at: now + lifetime,
     }];
     let refresh_token = match refresh {
         Refresh::None => None,
@@ -54,17 +148,53 @@ pub fn mint(settings: &Settings, now: i64, scope: &str, refresh: Refresh<'_>) ->
             Some(token)
         }
     };
-    Minted {
+    Ok(Minted {
         response: TokenResponse {
             access_token,
             token_type: "Bearer",
-            expires_in: settings.access_token_ttl,
+            expires_in: lifetime,
             scope: scope.to_owned(),
             refresh_token_expires_in: refresh_token.as_ref().map(|_| settings.refresh_token_ttl),
             refresh_token,
+            id_token: None,
         },
         rows,
+    })
+}
+
+/// RFC 9068 §2.1: the `typ` of JWT access tokens.
+const JWT_ACCESS_TOKEN_TYPE: &str = "at+jwt";
+
+/// A missing signing key is the server's fault, never the client's.
+pub(crate) fn signing_failed(error: crate::keys::KeyError) -> OAuthError {
+    tracing::error!(%error, "cannot sign");
+    OAuthError::new(
+        super::ErrorCode::ServerError,
+        "the token could not be signed",
+    )
+}
+
+/// The stored key of a presented token: a JWT access token of ours is
+/// found by its `jti` (once its signature and `iss` check out, and while
+/// it has not expired); anything else by itself. A JWT that does not verify
+/// gets a key no token has.
+pub fn presented_key(provider: &Provider, token: &str) -> TokenKey {
+    if token.bytes().filter(|&b| b == b'.').count() == 2 {
+        let verified: Option<AccessClaims> = provider
+            .keys
+            .ring()
+            .verify(
+                token,
+                Some(JWT_ACCESS_TOKEN_TYPE),
+                &provider.settings.issuer,
+                0,
+            )
+            .ok();
+        if let Some(claims) = verified {
+            return crypto::token_key(&claims.jti);
+        }
     }
+    crypto::token_key(token)
 }
 
 pub fn new_grant(client_id: &str, user_id: Option<i64>, now: i64) -> NewGrant {
@@ -72,5 +202,6 @@ pub fn new_grant(client_id: &str, user_id: Option<i64>, now: i64) -> NewGrant {
         client_id: client_id.to_owned(),
         user_id,
         created_at: now,
+        oidc: None,
     }
 }

@@ -8,40 +8,55 @@
 use serde::{Deserialize, Serialize};
 use strum::{Display, EnumString, IntoStaticStr, VariantArray};
 
-/// RFC 6749 §4 and §1.3 grant types, as registered by clients (RFC 7591 §2).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Display,
-    EnumString,
-    IntoStaticStr,
-    VariantArray,
-    Serialize,
-    Deserialize,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum GrantType {
-    AuthorizationCode,
-    ClientCredentials,
-    Password,
-    RefreshToken,
-    /// The implicit grant, answered at the authorization endpoint only;
-    /// legacy (RFC 9700 §2.1.2 says not to use it).
-    Implicit,
+/// Declares a protocol word: an enum written on the wire as its variants'
+/// snake_case names, parsed with `FromStr` and serde alike, with `ALL` (the
+/// one list of what exists) and `as_str`.
+macro_rules! protocol_word {
+    ($(#[$meta:meta])* pub enum $name:ident { $($body:tt)* }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            Hash,
+            Display,
+            EnumString,
+            IntoStaticStr,
+            VariantArray,
+            Serialize,
+            Deserialize,
+            utoipa::ToSchema,
+        )]
+        #[strum(serialize_all = "snake_case")]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($body)* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = Self::VARIANTS;
+
+            pub fn as_str(self) -> &'static str {
+                self.into()
+            }
+        }
+    };
+}
+
+protocol_word! {
+    /// RFC 6749 §4 and §1.3 grant types, as registered by clients (RFC 7591 §2).
+    pub enum GrantType {
+        AuthorizationCode,
+        ClientCredentials,
+        Password,
+        RefreshToken,
+        /// The implicit grant, answered at the authorization endpoint only;
+        /// legacy (RFC 9700 §2.1.2 says not to use it).
+        Implicit,
+    }
 }
 
 impl GrantType {
-    pub const ALL: &'static [GrantType] = Self::VARIANTS;
-
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
     /// The response type a grant answers with at the authorization
     /// endpoint (RFC 7591 §2.1), if it uses that endpoint at all.
     pub fn response_type(self) -> Option<ResponseType> {
@@ -51,43 +66,17 @@ impl GrantType {
             _ => None,
         }
     }
-
-    /// Whether the grant involves a user (a resource owner) in a browser or
-    /// by password; refresh tokens are offered only alongside these.
-    pub fn has_user(self) -> bool {
-        !matches!(self, GrantType::ClientCredentials)
-    }
 }
 
-/// RFC 6749 §3.1.1 response types.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Display,
-    EnumString,
-    IntoStaticStr,
-    VariantArray,
-    Serialize,
-    Deserialize,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum ResponseType {
-    Code,
-    Token,
+protocol_word! {
+    /// RFC 6749 §3.1.1 response types.
+    pub enum ResponseType {
+        Code,
+        Token,
+    }
 }
 
 impl ResponseType {
-    pub const ALL: &'static [ResponseType] = Self::VARIANTS;
-
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
     /// The grant type a client must be registered for to use this
     /// response type (RFC 7591 §2.1).
     pub fn grant_type(self) -> GrantType {
@@ -98,142 +87,66 @@ impl ResponseType {
     }
 }
 
-/// Client authentication at the token endpoint (RFC 7591 §2,
-/// `token_endpoint_auth_method`; RFC 6749 §2.3).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Display,
-    EnumString,
-    IntoStaticStr,
-    VariantArray,
-    Serialize,
-    Deserialize,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum AuthMethod {
-    ClientSecretBasic,
-    ClientSecretPost,
-    /// A public client: no secret, PKCE protects its codes.
-    None,
-}
-
-impl AuthMethod {
-    pub const ALL: &'static [AuthMethod] = Self::VARIANTS;
-
-    pub fn as_str(self) -> &'static str {
-        self.into()
+protocol_word! {
+    /// Client authentication at the token endpoint (RFC 7591 §2,
+    /// `token_endpoint_auth_method`; RFC 6749 §2.3).
+    pub enum AuthMethod {
+        ClientSecretBasic,
+        ClientSecretPost,
+        /// A public client: no secret, PKCE protects its codes.
+        None,
     }
 }
 
-/// What kind of client registers itself (OpenID Connect Dynamic Client
-/// Registration 1.0 §2, `application_type`), which decides the redirect
-/// URIs it may have (`oauth::registration::dynamic`).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Display,
-    EnumString,
-    IntoStaticStr,
-    VariantArray,
-    Serialize,
-    Deserialize,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum ApplicationType {
-    /// Runs on a web server: redirects to https pages.
-    Web,
-    /// Runs on the user's device (RFC 8252): loopback or its own scheme.
-    Native,
-}
-
-impl ApplicationType {
-    pub fn as_str(self) -> &'static str {
-        self.into()
+protocol_word! {
+    /// What kind of client registers itself (OpenID Connect Dynamic Client
+    /// Registration 1.0 §2, `application_type`), which decides the redirect
+    /// URIs it may have (`oauth::registration::dynamic`).
+    pub enum ApplicationType {
+        /// Runs on a web server: redirects to https pages.
+        Web,
+        /// Runs on the user's device (RFC 8252): loopback or its own scheme.
+        Native,
     }
 }
 
-/// OpenID Connect Core §3.1.2.1 `prompt` values: what the authorization
-/// endpoint may or must show the user.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Display,
-    EnumString,
-    IntoStaticStr,
-    VariantArray,
-    Serialize,
-    Deserialize,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum Prompt {
-    /// No page at all: answer at once or fail (`login_required`, …).
-    None,
-    /// Sign in again, even with a session.
-    Login,
-    /// Ask for consent again, even if it was remembered.
-    Consent,
-    /// Let the user choose an account; with one account per browser, by
-    /// signing in (as someone else, if they wish).
-    SelectAccount,
-}
-
-impl Prompt {
-    pub const ALL: &'static [Prompt] = Self::VARIANTS;
-
-    pub fn as_str(self) -> &'static str {
-        self.into()
+protocol_word! {
+    /// OpenID Connect Core §3.1.2.1 `prompt` values: what the authorization
+    /// endpoint may or must show the user.
+    pub enum Prompt {
+        /// No page at all: answer at once or fail (`login_required`, …).
+        None,
+        /// Sign in again, even with a session.
+        Login,
+        /// Ask for consent again, even if it was remembered.
+        Consent,
+        /// Let the user choose an account; with one account per browser, by
+        /// signing in (as someone else, if they wish).
+        SelectAccount,
     }
 }
 
-/// How the authorization response travels back to the client (OAuth 2.0
-/// Multiple Response Type Encoding Practices §2.1, OAuth 2.0 Form Post
-/// Response Mode §2).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Display,
-    EnumString,
-    IntoStaticStr,
-    VariantArray,
-    Serialize,
-    Deserialize,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum ResponseMode {
-    /// In the redirect URI's query: the default for `code`.
-    Query,
-    /// In the redirect URI's fragment: the default for `token`.
-    Fragment,
-    /// In an auto-submitted HTML form POSTed to the redirect URI.
-    FormPost,
+protocol_word! {
+    /// How the authorization response travels back to the client (OAuth 2.0
+    /// Multiple Response Type Encoding Practices §2.1, OAuth 2.0 Form Post
+    /// Response Mode §2).
+    pub enum ResponseMode {
+        /// In the redirect URI's query: the default for `code`.
+        Query,
+        /// In the redirect URI's fragment: the default for `token`.
+        Fragment,
+        /// In an auto-submitted HTML form POSTed to the redirect URI.
+        FormPost,
+    }
 }
 
-impl ResponseMode {
-    pub const ALL: &'static [ResponseMode] = Self::VARIANTS;
-
-    pub fn as_str(self) -> &'static str {
-        self.into()
+protocol_word! {
+    /// What a client's access tokens are: opaque (looked up by every
+    /// resource server, the default) or JWTs it can verify itself
+    /// (RFC 9068; revocation then shows only where the server is asked).
+    pub enum AccessTokenFormat {
+        Opaque,
+        Jwt,
     }
 }
 

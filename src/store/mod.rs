@@ -27,8 +27,11 @@ mod sqlite;
 pub use postgres::PostgresStore;
 pub use records::*;
 pub use restaurant::*;
+pub use sqlite::backup::backup as backup_sqlite;
 pub use sqlite::SqliteStore;
 
+use crate::keys::{Retirement, StoredKey};
+use crate::oauth::oidc::claims::UserClaims;
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -51,10 +54,22 @@ pub type SharedStore = Arc<dyn Store>;
 
 #[async_trait]
 pub trait UserStore {
+    /// A new user, with no claims yet.
     async fn create_user(&self, username: &str, password_hash: &str) -> StoreResult<User>;
     async fn user_by_name(&self, username: &str) -> StoreResult<Option<User>>;
     async fn user_by_id(&self, id: i64) -> StoreResult<Option<User>>;
-    async fn list_users(&self) -> StoreResult<Vec<User>>;
+    /// Users in id order, after the id `after` (a cursor), at most `limit`.
+    async fn list_users(&self, after: i64, limit: u32) -> StoreResult<Vec<User>>;
+    /// Replaces a user's standard claims; false if there is no such user.
+    async fn set_user_claims(&self, user_id: i64, claims: &UserClaims) -> StoreResult<bool>;
+    /// Renames a user or sets their password hash; `None`: no such user. A
+    /// name another user has is a [`StoreError::Conflict`].
+    async fn update_user(&self, id: i64, change: &UserChange) -> StoreResult<Option<User>>;
+    /// Disables or enables a user; false: no such user. Disabling also, in
+    /// the same commit, revokes every grant of the user and deletes their
+    /// sessions and unused codes; [`GrantStore::token`] reports the tokens
+    /// of a disabled user as revoked even if one was issued meanwhile.
+    async fn set_user_disabled(&self, id: i64, disabled: bool) -> StoreResult<bool>;
 }
 
 #[async_trait]
@@ -71,6 +86,11 @@ pub trait ClientStore {
     /// token issued while the client is being deleted is dead at once too:
     /// [`GrantStore::token`] reports tokens of missing clients as revoked.
     async fn delete_client(&self, client_id: &str, owner: Option<i64>) -> StoreResult<bool>;
+    /// Clients in client_id order after `after` (a cursor), at most `limit`.
+    async fn clients_page(&self, after: &str, limit: u32) -> StoreResult<Vec<Client>>;
+    /// Replaces what may change of a client (all but its id, registrant and
+    /// issue time); false: no such client.
+    async fn update_client(&self, client: &Client) -> StoreResult<bool>;
 }
 
 #[async_trait]
@@ -84,6 +104,13 @@ pub trait GrantStore {
     async fn revoke_token(&self, key: &TokenKey) -> StoreResult<()>;
     /// Revokes every token of a grant, now and in the future.
     async fn revoke_grant(&self, grant_id: i64) -> StoreResult<()>;
+    /// Grants matching `filter` in id order after `after`, at most `limit`.
+    async fn list_grants(
+        &self,
+        filter: &GrantFilter,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<GrantRecord>>;
     async fn create_code(&self, code: &NewCode) -> StoreResult<()>;
     async fn code(&self, key: &TokenKey) -> StoreResult<Option<CodeRecord>>;
     /// Marks the code used and issues its grant in one atomic step. A code is
@@ -163,11 +190,69 @@ pub trait RegistrationStore {
     async fn update_registration(&self, registration: &ClientRegistration) -> StoreResult<bool>;
 }
 
+/// Signing keys, shared by every node (see `crate::keys`).
+#[async_trait]
+pub trait KeyStore {
+    /// Every stored key, oldest first.
+    async fn signing_keys(&self) -> StoreResult<Vec<StoredKey>>;
+    /// Applies a rotation plan in one transaction: inserts the new keys,
+    /// marks the retired ones (a key already retired keeps its times) and
+    /// deletes the removed ones.
+    async fn apply_key_plan(
+        &self,
+        create: &[StoredKey],
+        retire: &[Retirement],
+        delete: &[String],
+    ) -> StoreResult<()>;
+}
+
+/// Consent remembered per user and client (OpenID Connect Core §3.1.2.4).
+#[async_trait]
+pub trait ConsentStore {
+    /// The scopes the user allowed the client, if any.
+    async fn consent(&self, user_id: i64, client_id: &str) -> StoreResult<Option<String>>;
+    /// Adds `scope` to what the user allowed the client.
+    async fn remember_consent(
+        &self,
+        user_id: i64,
+        client_id: &str,
+        scope: &str,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// The user's consents, with their clients' names, by client name.
+    async fn consents(&self, user_id: i64) -> StoreResult<Vec<ConsentRecord>>;
+    /// Forgets the consent and revokes every grant of that user to that
+    /// client, in one step: its tokens stop working at once.
+    async fn revoke_consent(&self, user_id: i64, client_id: &str) -> StoreResult<()>;
+}
+
 #[async_trait]
 pub trait SecretStore {
     /// The random secret named `name`, created on first use; every node
     /// gets the same one.
     async fn server_secret(&self, name: &str) -> StoreResult<Vec<u8>>;
+}
+
+/// Keys of the admin API.
+#[async_trait]
+pub trait AdminKeyStore {
+    /// A name already taken is a [`StoreError::Conflict`].
+    async fn create_admin_key(&self, key: &AdminKey) -> StoreResult<()>;
+    async fn admin_key_by_hash(&self, key_hash: &str) -> StoreResult<Option<AdminKey>>;
+    /// Every key, by name.
+    async fn list_admin_keys(&self) -> StoreResult<Vec<AdminKey>>;
+    /// Revokes (deletes) a key; false: no such key.
+    async fn delete_admin_key(&self, name: &str) -> StoreResult<bool>;
+}
+
+/// Audit events (see [`crate::audit`]).
+#[async_trait]
+pub trait AuditStore {
+    /// Appends events in one commit, in order.
+    async fn record_audit(&self, events: &[AuditRecord]) -> StoreResult<()>;
+    async fn audit_events(&self, query: &AuditQuery) -> StoreResult<Vec<StoredAudit>>;
+    /// Deletes events older than `before`; returns how many.
+    async fn purge_audit(&self, before: i64) -> StoreResult<u64>;
 }
 
 /// The example resource API (SPEC §4).
@@ -199,8 +284,12 @@ pub trait Store:
     + SessionStore
     + AttemptStore
     + RegistrationStore
+    + KeyStore
+    + ConsentStore
     + SecretStore
     + RestaurantStore
+    + AdminKeyStore
+    + AuditStore
     + Send
     + Sync
     + 'static
@@ -215,6 +304,21 @@ pub trait Store:
     /// engine has one; see [`in_poll_scope`].
     fn poll_scope(&self) -> Option<PollScope> {
         None
+    }
+
+    /// Whether the database answers and has this build's schema: the
+    /// admin listener's `/readyz`.
+    async fn ready(&self) -> StoreResult<bool>;
+
+    /// Finishes every write already queued and stops taking more: the
+    /// last step of a graceful shutdown (SQLite drains its group-commit
+    /// queue; PostgreSQL has nothing queued).
+    async fn close(&self) {}
+
+    /// The engine's own metrics (its connection pool; SQLite's group
+    /// commits), for the admin listener's `/metrics`.
+    fn collectors(&self) -> Vec<Box<dyn prometheus::core::Collector>> {
+        Vec::new()
     }
 }
 

@@ -1,6 +1,12 @@
 //! The rows the store reads and writes, as the protocol core sees them.
 
-use crate::oauth::vocabulary::{ApplicationType, AuthMethod, GrantType, ResponseType};
+use crate::audit::{AuditKind, Outcome};
+use crate::keys::SigningAlg;
+use crate::oauth::oidc::claims::UserClaims;
+use crate::oauth::oidc::context::GrantContext;
+use crate::oauth::vocabulary::{
+    AccessTokenFormat, ApplicationType, AuthMethod, GrantType, ResponseType,
+};
 
 /// The at-rest key of a token, code or session id: its time-ordered id,
 /// then the SHA-256 of the whole token (see [`crate::crypto::token_key`]).
@@ -21,6 +27,17 @@ pub struct User {
     pub id: i64,
     pub username: String,
     pub password_hash: String,
+    /// OpenID Connect standard claims (Core §5.1).
+    pub claims: UserClaims,
+    /// Signs in nowhere; its tokens are dead (README, "Admin API").
+    pub disabled: bool,
+}
+
+/// What an update changes of a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    pub username: Option<String>,
+    pub password_hash: Option<String>,
 }
 
 /// Who registered a client, which decides how far it is trusted (SPEC §8):
@@ -100,6 +117,21 @@ pub struct Client {
     pub resource_server: bool,
     pub client_id_issued_at: i64,
     pub client_secret_expires_at: i64,
+    /// OpenID Connect Registration §2; RS256 unless the client chose.
+    pub id_token_signed_response_alg: SigningAlg,
+    /// Signed UserInfo answers, when the client registered an algorithm.
+    pub userinfo_signed_response_alg: Option<SigningAlg>,
+    pub access_token_format: AccessTokenFormat,
+    /// After a rotation, the secret it replaced, still accepted until it
+    /// expires (the overlap window).
+    pub previous_secret: Option<PreviousSecret>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviousSecret {
+    /// In the form of [`Client::secret_hash`].
+    pub hash: String,
+    pub expires_at: i64,
 }
 
 impl Client {
@@ -128,6 +160,8 @@ pub struct NewGrant {
     pub client_id: String,
     pub user_id: Option<i64>,
     pub created_at: i64,
+    /// For an OpenID Connect authorization: what refreshed ID tokens repeat.
+    pub oidc: Option<GrantContext>,
 }
 
 #[derive(Debug, Clone)]
@@ -155,6 +189,8 @@ pub struct TokenRecord {
     pub revoked: bool,
     /// A refresh token that was already rotated.
     pub used: bool,
+    /// The grant's OpenID Connect context, if it has one.
+    pub oidc: Option<GrantContext>,
 }
 
 impl TokenRecord {
@@ -176,6 +212,7 @@ pub struct NewCode {
     pub scope: String,
     pub code_challenge: Option<String>,
     pub expires_at: i64,
+    pub oidc: Option<GrantContext>,
 }
 
 #[derive(Debug, Clone)]
@@ -190,6 +227,7 @@ pub struct CodeRecord {
     pub used: bool,
     /// The grant issued from this code, once exchanged.
     pub grant_id: Option<i64>,
+    pub oidc: Option<GrantContext>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,4 +292,69 @@ pub struct ClientRegistration {
     pub application_type: ApplicationType,
     /// The key of its registration access token (RFC 7592 §1.3).
     pub access_token: TokenKey,
+}
+
+/// A remembered consent (OpenID Connect Core §3.1.2.4), with its client's
+/// name for the account page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRecord {
+    pub client_id: String,
+    pub client_name: String,
+    pub scope: String,
+    pub granted_at: i64,
+}
+
+/// A grant as the admin API lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantRecord {
+    pub id: i64,
+    pub client_id: String,
+    pub user_id: Option<i64>,
+    pub created_at: i64,
+    pub revoked: bool,
+}
+
+/// Which grants to list: a user's, a client's, both conditions, or all.
+#[derive(Debug, Clone, Default)]
+pub struct GrantFilter {
+    pub user_id: Option<i64>,
+    pub client_id: Option<String>,
+}
+
+/// A key of the admin API: its name and the SHA-256 of the key.
+#[derive(Debug, Clone)]
+pub struct AdminKey {
+    pub name: String,
+    /// `sha256:<hex>`, as [`crate::crypto::sha256_secret_hash`] makes it.
+    pub key_hash: String,
+    pub created_at: i64,
+}
+
+/// An audit event as stored (see [`crate::audit`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub at: i64,
+    pub kind: AuditKind,
+    /// `user:ID`, `client:ID`, `admin_key:NAME`, `system` or `anonymous`.
+    pub actor: String,
+    pub client_id: Option<String>,
+    pub address: Option<String>,
+    pub outcome: Outcome,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAudit {
+    /// Increases with each event: the cursor of [`AuditQuery::after`].
+    pub id: i64,
+    pub record: AuditRecord,
+}
+
+/// Events at or after `since`, of one kind or all, after the cursor.
+#[derive(Debug, Clone)]
+pub struct AuditQuery {
+    pub since: i64,
+    pub kind: Option<AuditKind>,
+    pub after: i64,
+    pub limit: u32,
 }

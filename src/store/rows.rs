@@ -6,7 +6,12 @@
 //! once. The SQL text stays per engine: placeholders and types differ.
 
 use super::*;
-use crate::oauth::vocabulary::{join_words, parse_words, ApplicationType, AuthMethod};
+use crate::keys::{Jwk, SigningAlg, StoredKey};
+use crate::oauth::oidc::claims::UserClaims;
+use crate::oauth::oidc::context::GrantContext;
+use crate::oauth::vocabulary::{
+    join_words, parse_words, AccessTokenFormat, ApplicationType, AuthMethod,
+};
 
 /// Why a stored row is not a record (a bug or a hand-edited database).
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +57,38 @@ fn token_key(row: &dyn Row, column: usize) -> Result<TokenKey, RowError> {
     Ok(TokenKey(key))
 }
 
+/// A JSON column as a value.
+fn json<T: serde::de::DeserializeOwned>(row: &dyn Row, column: usize) -> Result<T, RowError> {
+    serde_json::from_str(&row.text(column)?).map_err(|e| RowError::new(column, e))
+}
+
+/// A nullable JSON column as a value.
+fn opt_json<T: serde::de::DeserializeOwned>(
+    row: &dyn Row,
+    column: usize,
+) -> Result<Option<T>, RowError> {
+    row.opt_text(column)?
+        .map(|text| serde_json::from_str(&text).map_err(|e| RowError::new(column, e)))
+        .transpose()
+}
+
+/// A column holding one of our words (an algorithm, a format, …).
+fn word<T: std::str::FromStr>(row: &dyn Row, column: usize) -> Result<T, RowError> {
+    let text = row.text(column)?;
+    text.parse()
+        .map_err(|_| RowError::new(column, format!("unknown value {text}")))
+}
+
+/// The stored form of a value kept as JSON.
+pub fn to_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
+/// The stored form of an optional grant context.
+pub fn context_json(context: &Option<GrantContext>) -> Option<String> {
+    context.as_ref().map(to_json)
+}
+
 /// The stored code of a token kind.
 pub fn token_kind_code(kind: TokenKind) -> i16 {
     match kind {
@@ -70,7 +107,7 @@ fn token_kind(code: i64, column: usize) -> Result<TokenKind, RowError> {
 
 macro_rules! user_columns {
     () => {
-        "id, username, password_hash"
+        "id, username, password_hash, claims, disabled"
     };
 }
 pub(crate) use user_columns;
@@ -80,6 +117,8 @@ pub fn user(row: &dyn Row) -> Result<User, RowError> {
         id: row.int(0)?,
         username: row.text(1)?,
         password_hash: row.text(2)?,
+        claims: json::<UserClaims>(row, 3)?,
+        disabled: row.flag(4)?,
     })
 }
 
@@ -87,14 +126,16 @@ macro_rules! client_columns {
     () => {
         "client_id, client_name, client_uri, secret_hash, redirect_uris, grant_types,
          response_types, scope, token_endpoint_auth_method, owner_id, resource_server,
-         client_id_issued_at, client_secret_expires_at, post_logout_redirect_uris, registrant"
+         client_id_issued_at, client_secret_expires_at, post_logout_redirect_uris,
+         id_token_signed_response_alg, userinfo_signed_response_alg, access_token_format,
+         previous_secret_hash, previous_secret_expires_at, registrant"
     };
 }
 pub(crate) use client_columns;
 
 /// How many columns `client_columns!` lists; `registrant` is the last, and
 /// a join may select more after them (`client_registration_select!`).
-const CLIENT_COLUMNS: usize = 15;
+const CLIENT_COLUMNS: usize = 20;
 const REGISTRANT: usize = CLIENT_COLUMNS - 1;
 
 /// A client's values as stored, in the order of `client_columns!`: lists as
@@ -120,6 +161,11 @@ pub struct ClientColumns {
     pub post_logout_redirect_uris: String,
     /// [`Registrant::kind`].
     pub registrant: &'static str,
+    pub id_token_signed_response_alg: &'static str,
+    pub userinfo_signed_response_alg: Option<&'static str>,
+    pub access_token_format: &'static str,
+    pub previous_secret_hash: Option<String>,
+    pub previous_secret_expires_at: Option<i64>,
 }
 
 impl ClientColumns {
@@ -143,6 +189,13 @@ impl ClientColumns {
             )
             .to_string(),
             registrant: client.registrant.kind(),
+            id_token_signed_response_alg: client.id_token_signed_response_alg.as_str(),
+            userinfo_signed_response_alg: client
+                .userinfo_signed_response_alg
+                .map(SigningAlg::as_str),
+            access_token_format: client.access_token_format.as_str(),
+            previous_secret_hash: client.previous_secret.as_ref().map(|p| p.hash.clone()),
+            previous_secret_expires_at: client.previous_secret.as_ref().map(|p| p.expires_at),
         }
     }
 }
@@ -165,8 +218,20 @@ pub fn client(row: &dyn Row) -> Result<Client, RowError> {
         resource_server: row.flag(10)?,
         client_id_issued_at: row.int(11)?,
         client_secret_expires_at: row.int(12)?,
-        post_logout_redirect_uris: serde_json::from_str(&row.text(13)?)
-            .map_err(|e| RowError::new(13, e))?,
+        post_logout_redirect_uris: json(row, 13)?,
+        id_token_signed_response_alg: word(row, 14)?,
+        userinfo_signed_response_alg: row
+            .opt_text(15)?
+            .map(|alg| {
+                alg.parse()
+                    .map_err(|_| RowError::new(15, format!("unknown alg {alg}")))
+            })
+            .transpose()?,
+        access_token_format: word::<AccessTokenFormat>(row, 16)?,
+        previous_secret: match (row.opt_text(17)?, row.opt_int(18)?) {
+            (Some(hash), Some(expires_at)) => Some(PreviousSecret { hash, expires_at }),
+            _ => None,
+        },
     })
 }
 
@@ -180,12 +245,13 @@ fn registrant(kind: &str, owner_id: Option<i64>) -> Result<Registrant, RowError>
 }
 
 /// A token joined with its grant, its client (missing: the client was
-/// deleted, so the token is dead) and its user.
+/// deleted, so the token is dead) and its user (disabled: dead too).
 macro_rules! token_select {
     () => {
         "SELECT t.kind, t.grant_id, g.client_id, g.user_id, u.username, t.scope,
                 t.issued_at, t.expires_at,
-                (t.revoked OR g.revoked OR c.client_id IS NULL) AS revoked, t.used
+                (t.revoked OR g.revoked OR c.client_id IS NULL OR COALESCE(u.disabled, false))
+                  AS revoked, t.used, g.oidc
          FROM tokens t
          JOIN grants g ON g.id = t.grant_id
          LEFT JOIN clients c ON c.client_id = g.client_id
@@ -206,13 +272,14 @@ pub fn token(row: &dyn Row) -> Result<TokenRecord, RowError> {
         expires_at: row.int(7)?,
         revoked: row.flag(8)?,
         used: row.flag(9)?,
+        oidc: opt_json(row, 10)?,
     })
 }
 
 macro_rules! code_columns {
     () => {
         "client_id, user_id, redirect_uri, redirect_uri_given, scope, code_challenge,
-         expires_at, used, grant_id"
+         expires_at, used, grant_id, oidc"
     };
 }
 pub(crate) use code_columns;
@@ -228,6 +295,7 @@ pub fn code(row: &dyn Row) -> Result<CodeRecord, RowError> {
         expires_at: row.int(6)?,
         used: row.flag(7)?,
         grant_id: row.opt_int(8)?,
+        oidc: opt_json(row, 9)?,
     })
 }
 
@@ -304,6 +372,56 @@ pub fn failures(row: &dyn Row) -> Result<(String, Failures), RowError> {
     ))
 }
 
+macro_rules! signing_key_columns {
+    () => {
+        "kid, alg, public_jwk, encrypted_private, created_at, activates_at, retires_at,
+         removes_at"
+    };
+}
+pub(crate) use signing_key_columns;
+
+pub fn signing_key(row: &dyn Row) -> Result<StoredKey, RowError> {
+    Ok(StoredKey {
+        kid: row.text(0)?,
+        alg: word(row, 1)?,
+        public_jwk: json::<Jwk>(row, 2)?,
+        encrypted_private: row.bytes(3)?,
+        created_at: row.int(4)?,
+        activates_at: row.int(5)?,
+        retires_at: row.opt_int(6)?,
+        removes_at: row.opt_int(7)?,
+    })
+}
+
+/// A consent joined with its client's name.
+macro_rules! consent_select {
+    () => {
+        "SELECT k.client_id, c.client_name, k.scope, k.granted_at
+         FROM consents k JOIN clients c ON c.client_id = k.client_id"
+    };
+}
+pub(crate) use consent_select;
+
+pub fn consent(row: &dyn Row) -> Result<ConsentRecord, RowError> {
+    Ok(ConsentRecord {
+        client_id: row.text(0)?,
+        client_name: row.text(1)?,
+        scope: row.text(2)?,
+        granted_at: row.int(3)?,
+    })
+}
+
+/// The union of two space-separated scopes, `held` first.
+pub fn scope_union(held: &str, added: &str) -> String {
+    let mut tokens: Vec<&str> = held.split_whitespace().collect();
+    for token in added.split_whitespace() {
+        if !tokens.contains(&token) {
+            tokens.push(token);
+        }
+    }
+    tokens.join(" ")
+}
+
 macro_rules! restaurant_columns {
     () => {
         "id, oid, name, address, days, opens, closes"
@@ -345,4 +463,64 @@ impl<'a> TokenColumns<'a> {
             expires: tokens.iter().map(|t| t.expires_at).collect(),
         }
     }
+}
+
+macro_rules! grant_columns {
+    () => {
+        "id, client_id, user_id, created_at, revoked"
+    };
+}
+pub(crate) use grant_columns;
+
+pub fn grant(row: &dyn Row) -> Result<GrantRecord, RowError> {
+    Ok(GrantRecord {
+        id: row.int(0)?,
+        client_id: row.text(1)?,
+        user_id: row.opt_int(2)?,
+        created_at: row.int(3)?,
+        revoked: row.flag(4)?,
+    })
+}
+
+macro_rules! admin_key_columns {
+    () => {
+        "name, key_hash, created_at"
+    };
+}
+pub(crate) use admin_key_columns;
+
+pub fn admin_key(row: &dyn Row) -> Result<AdminKey, RowError> {
+    Ok(AdminKey {
+        name: row.text(0)?,
+        key_hash: row.text(1)?,
+        created_at: row.int(2)?,
+    })
+}
+
+macro_rules! audit_columns {
+    () => {
+        "id, at, kind, actor, client_id, address, outcome, detail"
+    };
+}
+pub(crate) use audit_columns;
+
+pub fn audit(row: &dyn Row) -> Result<StoredAudit, RowError> {
+    let kind = row.text(2)?;
+    let outcome = row.text(6)?;
+    Ok(StoredAudit {
+        id: row.int(0)?,
+        record: AuditRecord {
+            at: row.int(1)?,
+            kind: kind
+                .parse()
+                .map_err(|_| RowError::new(2, format!("unknown audit kind {kind}")))?,
+            actor: row.text(3)?,
+            client_id: row.opt_text(4)?,
+            address: row.opt_text(5)?,
+            outcome: outcome
+                .parse()
+                .map_err(|_| RowError::new(6, format!("unknown outcome {outcome}")))?,
+            detail: row.opt_text(7)?,
+        },
+    })
 }

@@ -14,7 +14,8 @@ backend_tests! {
     approval_redirects_with_code_state_and_iss,
     denial_redirects_with_access_denied_and_state,
     confirm_true_approves,
-    signed_in_user_is_asked_again_without_signing_in_again,
+    consent_is_remembered_per_scope_and_asked_for_new_scopes,
+    a_public_clients_user_is_asked_every_time,
     unknown_client_gets_an_error_page_not_a_redirect,
     unregistered_redirect_uri_gets_an_error_page_not_a_redirect,
     missing_response_type_redirects_with_invalid_request,
@@ -89,9 +90,10 @@ async fn denial_redirects_with_access_denied_and_state(backend: Backend) {
 async fn confirm_true_approves(backend: Backend) {
     let server = TestServer::start(backend).await;
     for confirm in ["true", "True"] {
-        let answer = Browser::new(&server)
-            .authorize(&code_request("profile", "s"), confirm)
-            .await;
+        // prompt=consent: the consent given the first time is remembered.
+        let mut request = code_request("profile", "s");
+        request.push(("prompt", "consent"));
+        let answer = Browser::new(&server).authorize(&request, confirm).await;
         assert!(
             query_of(&location(&answer)).contains_key("code"),
             "{confirm}"
@@ -99,18 +101,34 @@ async fn confirm_true_approves(backend: Backend) {
     }
 }
 
-// The session lives in the store and spans requests, but every
-// authorization request is put to the user (RFC 6749 §10.2: no silent
-// approval of a client's request).
-async fn signed_in_user_is_asked_again_without_signing_in_again(backend: Backend) {
+// The session lives in the store and spans requests, and consent is
+// remembered per user and client: the same scopes again are approved
+// without a page, a new scope is put to the user (OpenID Connect Core
+// §3.1.2.4), and so is everything with prompt=consent.
+async fn consent_is_remembered_per_scope_and_asked_for_new_scopes(backend: Backend) {
     let server = TestServer::start(backend).await;
     let browser = Browser::new(&server);
     browser.code(&code_request("profile", "first")).await;
+    let again = browser
+        .get(&authorize_path(&code_request("profile", "again")))
+        .await;
+    let params = query_of(&location(&again));
+    assert_eq!(params["state"], "again");
+    assert_eq!(
+        exchange(&server, &params["code"], &[]).await["scope"],
+        "profile"
+    );
+
     let page = browser
-        .page(&authorize_path(&code_request("email", "second")))
+        .page(&authorize_path(&code_request("profile email", "second")))
         .await;
     assert_eq!(page.status, 200);
     assert!(!page.html.contains(r#"name="password""#), "no login form");
+    assert!(
+        page.html.contains("see your email address"),
+        "{}",
+        page.html
+    );
     let form = page.form("/oauth/authorize");
     assert_eq!(form.get("state"), Some("second"));
     let answer = browser.submit(&form.set("confirm", "yes")).await;
@@ -118,8 +136,46 @@ async fn signed_in_user_is_asked_again_without_signing_in_again(backend: Backend
     assert_eq!(params["state"], "second");
     assert_eq!(
         exchange(&server, &params["code"], &[]).await["scope"],
-        "email"
+        "profile email"
     );
+    // Both now remembered, so either alone passes; prompt=consent asks.
+    let email = browser
+        .get(&authorize_path(&code_request("email", "e")))
+        .await;
+    assert!(query_of(&location(&email)).contains_key("code"));
+    let mut forced = code_request("email", "forced");
+    forced.push(("prompt", "consent"));
+    assert_eq!(browser.page(&authorize_path(&forced)).await.status, 200);
+}
+
+// RFC 6749 §10.2, RFC 8252 §8.6: anyone can send a public client's
+// request, so its user is asked every time.
+async fn a_public_clients_user_is_asked_every_time(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let (id, _) = server
+        .add_client(ClientMetadata {
+            client_name: "spa".into(),
+            redirect_uris: vec![REDIRECT_URI.into()],
+            scope: "profile".into(),
+            token_endpoint_auth_method: Some("none".into()),
+            ..Default::default()
+        })
+        .await;
+    let browser = Browser::new(&server);
+    let request = [
+        ("response_type", "code"),
+        ("client_id", id.as_str()),
+        ("scope", "profile"),
+        (
+            "code_challenge",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        ),
+        ("code_challenge_method", "S256"),
+    ];
+    browser.code(&request).await;
+    let again = browser.page(&authorize_path(&request)).await;
+    assert_eq!(again.status, 200, "the consent page again");
+    assert!(again.html.contains(r#"name="confirm""#));
 }
 
 fn assert_error_page(page: &Page, words: &str) {

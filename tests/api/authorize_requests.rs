@@ -189,8 +189,13 @@ async fn redirect_uri_may_be_left_out_when_the_request_left_it_out(backend: Back
         .await;
     let secret = secret.expect("a secret");
     for with_uri in [false, true] {
+        // prompt=consent: the consent given the first time is remembered.
         let code = Browser::new(&server)
-            .code(&[("response_type", "code"), ("client_id", &id)])
+            .code(&[
+                ("response_type", "code"),
+                ("client_id", &id),
+                ("prompt", "consent"),
+            ])
             .await;
         let mut form = vec![
             ("grant_type", "authorization_code"),

@@ -11,6 +11,7 @@ fn portcullis(database_url: &str, args: &[&str], stdin: Option<&str>) -> Output 
         .args(["--database-url", database_url])
         .args(args)
         .env_remove("PORTCULLIS_CONFIG")
+        .env("PORTCULLIS_KEY_ENCRYPTION_KEY", TEST_KEK)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -241,4 +242,18 @@ fn serve_refuses_an_unknown_config_key() {
     let output = portcullis(&url, &["--config", config.to_str().unwrap(), "serve"], None);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("invalid config file"));
+}
+
+#[test]
+fn version_names_the_commit() {
+    let output = portcullis("sqlite://unused.db", &["--version"], None);
+    assert!(output.status.success());
+    let version = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        version.starts_with(&format!(
+            "portcullis {} (commit ",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{version}"
+    );
 }

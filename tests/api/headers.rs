@@ -46,7 +46,33 @@ async fn hsts_is_sent_only_for_an_https_issuer(backend: Backend) {
         .starts_with("max-age="));
 }
 
+/// Every answer carries a request id: a new one, or behind a trusted
+/// proxy (`--trust-forwarded-for`) the proxy's, if it is plain.
+async fn answers_carry_a_request_id_that_only_a_trusted_proxy_sets(backend: Backend) {
+    let request_id = |server: &TestServer, sent: &'static str| {
+        let request = server
+            .http
+            .get(server.url("/healthz"))
+            .header("x-request-id", sent);
+        async move {
+            let answer = request.send().await.unwrap();
+            answer.headers()["x-request-id"]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let direct = TestServer::start(backend.clone()).await;
+    let generated = request_id(&direct, "from-the-client").await;
+    assert_eq!(generated.len(), 32, "{generated}");
+    assert_ne!(generated, request_id(&direct, "from-the-client").await);
+    let proxied = TestServer::start_with(backend, |c| c.trust_forwarded_for = true).await;
+    assert_eq!(request_id(&proxied, "req-42.a:b").await, "req-42.a:b");
+    assert_ne!(request_id(&proxied, "bad id\"").await, "bad id\"");
+}
+
 backend_tests! {
     answers_carry_nosniff,
     hsts_is_sent_only_for_an_https_issuer,
+    answers_carry_a_request_id_that_only_a_trusted_proxy_sets,
 }

@@ -5,8 +5,11 @@
 #[macro_use]
 mod common;
 
+mod admin;
+mod audit;
 mod authorize;
 mod authorize_requests;
+mod backup;
 mod bad_input;
 mod brute_force;
 mod cli;
@@ -18,9 +21,11 @@ mod error_grammar;
 mod headers;
 mod introspect;
 mod metadata;
+mod metrics;
 mod migrations;
 mod multinode;
 mod nginx;
+mod openapi;
 mod pages;
 mod postgres_outage;
 mod races;

@@ -80,6 +80,7 @@ async fn concurrent_code_exchanges_issue_one_token(backend: Backend) {
             scope: "profile".into(),
             code_challenge: None,
             expires_at: portcullis::time::now() + 60,
+            oidc: None,
         })
         .await
         .expect("create code");
@@ -139,6 +140,7 @@ fn new_grant() -> NewGrant {
         client_id: CLIENT_ID.into(),
         user_id: Some(1),
         created_at: portcullis::time::now(),
+        oidc: None,
     }
 }
 
@@ -180,6 +182,7 @@ async fn store_exchanges_a_code_once(backend: Backend) {
             scope: "profile".into(),
             code_challenge: None,
             expires_at: portcullis::time::now() + 60,
+            oidc: None,
         })
         .await
         .expect("create code");
@@ -257,7 +260,7 @@ async fn nodes_starting_together_migrate_once(backend: Backend) {
     for store in opened {
         let store = store.expect("every node opens the store");
         assert!(store
-            .list_users()
+            .list_users(0, u32::MAX)
             .await
             .expect("the schema exists")
             .is_empty());

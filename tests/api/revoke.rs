@@ -2,7 +2,7 @@
 
 use crate::common::*;
 use portcullis::oauth::registration::ClientMetadata;
-use portcullis::oauth::tokens::Refresh;
+use portcullis::oauth::tokens::{Access, Refresh};
 use serde_json::Value;
 
 async fn revoke(server: &TestServer, form: &[(&str, &str)]) -> reqwest::Response {
@@ -165,8 +165,12 @@ async fn deleting_a_client_ends_its_tokens_even_one_minted_meanwhile(backend: Ba
         refresh_token_ttl: 3600,
         code_ttl: 60,
         self_registered_client_credentials_scopes: Vec::new(),
+        id_token_ttl: 3600,
+        jwt_access_token_ttl: 300,
     };
-    let late = portcullis::oauth::tokens::mint(&settings, now, "profile", Refresh::None);
+    let late =
+        portcullis::oauth::tokens::mint(&settings, now, "profile", Refresh::None, Access::Opaque)
+            .expect("an opaque token needs no key");
     store
         .issue_grant(
             &portcullis::oauth::tokens::new_grant(CLIENT_ID, None, now),

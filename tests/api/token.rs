@@ -39,7 +39,7 @@ async fn password_grant_issues_access_and_refresh_tokens(backend: Backend) {
     // Omitted scope → the client's registered scope (SPEC §2).
     assert_eq!(
         body["scope"],
-        "all profile email restaurants:read restaurants:write"
+        "all openid profile email offline_access restaurants:read restaurants:write"
     );
     assert_eq!(str_field(&body, "access_token").len(), 64);
     assert!(server.is_active(str_field(&body, "refresh_token")).await);
@@ -231,7 +231,9 @@ async fn basic_credentials_are_urldecoded(backend: Backend) {
     assert_eq!(response.status(), 200);
 }
 
-// §2.1: a public client (no secret) cannot use client_credentials.
+// §4.4 with §2.1: a public client (no secret) cannot use client_credentials.
+// Registration refuses that combination, so the row is written as an older
+// version might have: the grant itself must still refuse it.
 async fn public_client_cannot_use_client_credentials(backend: Backend) {
     let server = TestServer::start(backend).await;
     let (id, secret) = server
@@ -244,14 +246,32 @@ async fn public_client_cannot_use_client_credentials(backend: Backend) {
         })
         .await;
     assert!(secret.is_none());
+    let store = portcullis::store::open(server.database_url(), 1)
+        .await
+        .unwrap();
+    let mut legacy = store.client(&id).await.unwrap().expect("the client");
+    legacy.client_id = "legacy-spa".into();
+    legacy
+        .grant_types
+        .push(portcullis::oauth::vocabulary::GrantType::ClientCredentials);
+    store.create_client(&legacy).await.unwrap();
     let response = server
         .http
         .post(server.url("/oauth/token"))
-        .form(&[("grant_type", "client_credentials"), ("client_id", &id)])
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "legacy-spa"),
+        ])
         .send()
         .await
         .unwrap();
-    assert_eq!(error_of(response).await.0, 400);
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "unauthorized_client");
+    assert!(
+        str_field(&body, "error_description").contains("public"),
+        "{body}"
+    );
 }
 
 backend_tests! {

@@ -91,8 +91,9 @@ try {
   })).json();
   assert.deepEqual(me, { id: 1, username: 'mike' });
 
-  // Deny: the callback gets access_denied and the state, no code.
-  await page.goto(authorizeUrl('s-deny', challenge));
+  // Deny: the callback gets access_denied and the state, no code. The
+  // consent given above is remembered, so prompt=consent asks again.
+  await page.goto(authorizeUrl('s-deny', challenge) + '&prompt=consent');
   await page.click('button[name=confirm][value=no]');
   await page.waitForURL(/\/callback/);
   const denied = Object.fromEntries(new URL(page.url()).searchParams);

@@ -4,7 +4,7 @@
 //! derived from one of them ([`super::csrf`]).
 
 use super::csrf::{Binding, Csrf};
-use super::{redirect, render, render_error, Answer, PageError};
+use super::{form_post, redirect, render, render_error, Answer, PageError};
 use crate::http::client_address::ClientAddress;
 use crate::http::extract::read_params;
 use crate::http::AppState;
@@ -279,6 +279,7 @@ impl Browser {
             }) => render(state, status, template, context! { ..context, ..common }),
             Ok(Answer::Redirect { status, location }) => redirect(status, &location)
                 .unwrap_or_else(|error| render_error(state, &error, common)),
+            Ok(Answer::FormPost(form)) => form_post(&form),
             Err(error) => render_error(state, &error, common),
         };
         (self.jar, response).into_response()

@@ -3,6 +3,7 @@
 
 use super::session::{safe_next, sign_in_page};
 use super::{query_params, Answer, Browser, PageError};
+use crate::audit::{Actor, AuditEvent, ClientChange};
 use crate::http::extract::{parse_urlencoded, read_body};
 use crate::http::AppState;
 use crate::oauth::registration::{self, ClientInformation, ClientMetadata};
@@ -110,6 +111,7 @@ impl ClientForm {
             response_types: self.response_types.clone(),
             scope: self.scope.clone(),
             token_endpoint_auth_method: present(&self.token_endpoint_auth_method),
+            ..ClientMetadata::default()
         }
     }
 }
@@ -173,6 +175,13 @@ async fn register(
                 .store
                 .create_client(&registered.client)
                 .await?;
+            record_change(
+                state,
+                browser,
+                user.user_id,
+                &registered.client.client_id,
+                ClientChange::Created,
+            );
             // RFC 7591 §3.2.1: the secret is shown here once; the store
             // keeps only its hash.
             Ok(Answer::page(
@@ -216,6 +225,13 @@ async fn remove(
         .delete_client(client_id, Some(user.user_id))
         .await?
     {
+        record_change(
+            state,
+            browser,
+            user.user_id,
+            client_id,
+            ClientChange::Deleted,
+        );
         Ok(Answer::see_other("/"))
     } else {
         Err(PageError::new(
@@ -223,4 +239,20 @@ async fn remove(
             "You have no client with this client_id.",
         ))
     }
+}
+
+/// A user created or deleted one of their clients.
+fn record_change(
+    state: &AppState,
+    browser: &Browser,
+    user: i64,
+    client_id: &str,
+    change: ClientChange,
+) {
+    let event = AuditEvent::Client {
+        by: Actor::User(user),
+        client_id: client_id.to_owned(),
+        change,
+    };
+    state.provider.audit.record(event, browser.address.0);
 }

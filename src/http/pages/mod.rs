@@ -4,9 +4,11 @@
 //! headers. Handlers decide an [`Answer`] or a [`PageError`];
 //! [`Browser::respond`] turns either into HTML or a redirect.
 
+pub mod account;
 mod browser;
 pub mod clients;
 mod csrf;
+pub mod end_session;
 pub mod session;
 
 pub use browser::Browser;
@@ -14,6 +16,7 @@ pub use csrf::Csrf;
 
 use super::extract::{self, BodyError};
 use super::AppState;
+use crate::oauth::oidc::response_mode::{Answer as ClientAnswer, FormPost};
 use crate::oauth::{ErrorCode, OAuthError, Params};
 use crate::store::StoreError;
 use axum::http::{header, HeaderValue, StatusCode, Uri};
@@ -24,7 +27,19 @@ use std::borrow::Cow;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Every template, embedded so that the binary needs no files at run time.
-const TEMPLATES: [(&str, &str); 8] = [
+const TEMPLATES: [(&str, &str); 11] = [
+    (
+        "account.html",
+        include_str!("../../../templates/account.html"),
+    ),
+    (
+        "logout.html",
+        include_str!("../../../templates/logout.html"),
+    ),
+    (
+        "signed_out.html",
+        include_str!("../../../templates/signed_out.html"),
+    ),
     ("base.html", include_str!("../../../templates/base.html")),
     (
         "hidden_fields.html",
@@ -87,9 +102,25 @@ pub enum Answer {
         status: StatusCode,
         location: String,
     },
+    /// The authorization response as an auto-submitted form (OAuth 2.0
+    /// Form Post Response Mode).
+    FormPost(FormPost),
 }
 
 impl Answer {
+    /// The authorization endpoint's answer to a client, after a GET (302)
+    /// or a form POST (303).
+    pub fn to_client(answer: ClientAnswer, after_post: bool) -> Self {
+        match answer {
+            ClientAnswer::Redirect(location) if after_post => Answer::see_other(location),
+            ClientAnswer::Redirect(location) => Answer::Redirect {
+                status: StatusCode::FOUND,
+                location,
+            },
+            ClientAnswer::FormPost(form) => Answer::FormPost(form),
+        }
+    }
+
     pub fn page(template: &'static str, context: Value) -> Self {
         Answer::Page {
             status: StatusCode::OK,
@@ -228,6 +259,34 @@ fn render_error(state: &AppState, error: &PageError, common: Value) -> Response 
     response
 }
 
+/// The form_post page, with the one script it needs allowed by a fresh
+/// nonce and nothing else (no other script, no framing).
+fn form_post(form: &FormPost) -> Response {
+    let nonce = crate::crypto::random_secret();
+    let policy = format!(
+        "default-src 'none'; script-src 'nonce-{nonce}'; frame-ancestors 'none'; \
+         form-action {}",
+        form_action_source(&form.action)
+    );
+    let mut response = Html(form.html(&nonce)).into_response();
+    if let Ok(policy) = HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    response
+}
+
+/// The origin the form posts to, as a CSP source (the redirect URI was
+/// checked at registration; a URL that is not one posts nowhere).
+fn form_action_source(action: &str) -> String {
+    url::Url::parse(action)
+        .ok()
+        .filter(|url| url.origin().is_tuple())
+        .map(|url| url.origin().ascii_serialization())
+        .unwrap_or_else(|| "'none'".into())
+}
+
 fn redirect(status: StatusCode, location: &str) -> Result<Response, PageError> {
     let location = HeaderValue::try_from(location)
         .map_err(|_| PageError::bad_request("The address to go to next is not valid."))?;
@@ -240,11 +299,12 @@ pub fn secure_headers(pages: Router<AppState>) -> Router<AppState> {
         |name, value| SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value));
     pages
         // Login and consent must not be framed (clickjacking, RFC 6749
-        // §10.13), and no script runs but ours (there is none). No
+        // §10.13), and no script runs but ours (there is none; the
+        // form_post page sets its own policy for its one script). No
         // form-action: browsers apply it to the redirect to the client.
-        .layer(set(
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            "frame-ancestors 'none'; default-src 'self'",
+            HeaderValue::from_static("frame-ancestors 'none'; default-src 'self'"),
         ))
         .layer(set(header::X_FRAME_OPTIONS, "DENY"))
         // Answers and pages carry codes, tokens and state in their URLs:
@@ -285,6 +345,7 @@ mod tests {
             token_endpoint_auth_method => "client_secret_basic",
         };
         let common = context! { csrf_token => "t", user => "mike", fields => [("a", "b")] };
+        let mut rendered = Vec::new();
         for (name, context) in [
             ("error.html", context! { heading => "h", message => "m" }),
             ("login.html", context! { action => "/login" }),
@@ -292,7 +353,7 @@ mod tests {
                 "consent.html",
                 context! {
                     client_name => "<app>", client_id => "id", verified => false,
-                    registered_by => "alice", scopes => ["profile"],
+                    registered_by => "alice", scopes => [("profile", Some("see your name"))], offline => true,
                     destination_host => "app.example", destination => "https://app.example/cb",
                 },
             ),
@@ -305,12 +366,32 @@ mod tests {
                 "client_created.html",
                 context! { client, client_secret => "s" },
             ),
+            (
+                "account.html",
+                context! {
+                    consents => [context! {
+                        client_id => "id", client_name => "<app>", scopes => ["openid"],
+                        granted_at => "Tue, 01 Dec 2026 15:00:00 GMT",
+                    }],
+                    revoked => "<app>",
+                },
+            ),
+            ("logout.html", context! {}),
+            ("signed_out.html", context! {}),
         ] {
             let html = templates
                 .render(name, context! { ..context, ..common.clone() })
                 .unwrap_or_else(|e| panic!("{name}: {e:#}"));
             assert!(html.contains("<h1>"), "{name} has a heading");
             assert!(!html.contains("<app>"), "{name} escapes values");
+            rendered.push(name);
+        }
+        // Every page, that is every template but the ones pages include.
+        let pages = TEMPLATES.iter().filter(|(name, _)| {
+            !["base.html", "hidden_fields.html", "client_details.html"].contains(name)
+        });
+        for (name, _) in pages {
+            assert!(rendered.contains(name), "{name} is rendered here");
         }
     }
 }

@@ -3,6 +3,7 @@
 //! [`login_page`].
 
 use super::{Answer, Browser, PageError};
+use crate::audit::AuditEvent;
 use crate::crypto;
 use crate::http::AppState;
 use crate::limits::Counter;
@@ -38,12 +39,21 @@ pub async fn log_in(
         .limiter
         .verify_chosen(counters, stored.as_deref(), &password, verify)
         .await?;
-    match user {
-        Some(user) if verified => {
+    // A disabled user gets the answer of a wrong password.
+    let signed_in = user.filter(|user| verified && !user.disabled);
+    let event = AuditEvent::SignIn {
+        username: username.to_owned(),
+        user: signed_in.as_ref().map(|user| user.id),
+        client_id: None,
+        succeeded: signed_in.is_some(),
+    };
+    state.provider.audit.record(event, browser.address.0);
+    match signed_in {
+        Some(user) => {
             browser.sign_in(state, &user).await?;
             Ok(true)
         }
-        _ => Ok(false),
+        None => Ok(false),
     }
 }
 

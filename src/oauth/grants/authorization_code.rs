@@ -1,9 +1,13 @@
 //! Authorization code grant, token side (RFC 6749 §4.1.3, RFC 7636 §4.5).
 
 use super::*;
+use crate::audit::AuditEvent;
 use crate::crypto;
-use crate::oauth::pkce;
-use crate::oauth::tokens::{self, Refresh};
+use crate::oauth::id_tokens::{self, IdTokenRequest};
+use crate::oauth::oidc::context::GrantContext;
+use crate::oauth::oidc::OPENID;
+use crate::oauth::tokens::{self, Access, Refresh};
+use crate::oauth::{pkce, scope};
 use crate::store::CodeExchange;
 
 pub struct AuthorizationCode;
@@ -27,12 +31,9 @@ impl Grant for AuthorizationCode {
         let code = store.code(&hash).await?.ok_or_else(invalid)?;
         // §10.5: a replayed code revokes what it produced.
         if code.used {
-            if let Some(grant_id) = code.grant_id {
-                store.revoke_grant(grant_id).await?;
-            }
-            return Err(invalid());
+            return Err(replayed(provider, request, client, code.grant_id).await?);
         }
-        let now = crate::time::now();
+        let now = provider.clock.now();
         if code.client_id != client.client_id || code.expires_at <= now {
             return Err(invalid());
         }
@@ -54,21 +55,56 @@ impl Grant for AuthorizationCode {
             (None, Some(_)) => return Err(OAuthError::invalid_grant("unexpected code_verifier")),
             (None, None) => {}
         }
-        let refresh = if refresh_allowed(client) {
+        // An OpenID Connect authorization gets an ID token (Core §3.1.3.3).
+        let openid = code
+            .oidc
+            .as_ref()
+            .filter(|_| scope::contains(&code.scope, OPENID));
+        let refresh = if refresh_allowed(client, &code.scope, openid.is_some()) {
             Refresh::WithScope(&code.scope)
         } else {
             Refresh::None
         };
-        let minted = tokens::mint(&provider.settings, now, &code.scope, refresh);
-        let grant = tokens::new_grant(&client.client_id, Some(code.user_id), now);
+        let access = Access::for_client(provider, client, Some(code.user_id));
+        let mut minted = tokens::mint(&provider.settings, now, &code.scope, refresh, access)?;
+        if let Some(context) = openid {
+            let id_token = IdTokenRequest {
+                client,
+                user_id: code.user_id,
+                scope: &code.scope,
+                context,
+                access_token: &minted.response.access_token,
+                refreshed: false,
+            };
+            minted.response.id_token = Some(id_tokens::issue(provider, id_token).await?);
+        }
+        let mut grant = tokens::new_grant(&client.client_id, Some(code.user_id), now);
+        grant.oidc = openid.map(GrantContext::for_grant);
         match store.exchange_code(&hash, &grant, &minted.rows).await? {
             CodeExchange::Exchanged { .. } => Ok(minted.response),
             CodeExchange::AlreadyUsed { grant_id } => {
-                if let Some(grant_id) = grant_id {
-                    store.revoke_grant(grant_id).await?;
-                }
-                Err(invalid())
+                Err(replayed(provider, request, client, grant_id).await?)
             }
         }
     }
+}
+
+/// A used code came back: revoke what it produced, and report it.
+async fn replayed(
+    provider: &Provider,
+    request: &ClientRequest<'_>,
+    client: &Client,
+    grant: Option<i64>,
+) -> Result<OAuthError, OAuthError> {
+    if let Some(grant_id) = grant {
+        provider.store.revoke_grant(grant_id).await?;
+    }
+    let event = AuditEvent::CodeReplayed {
+        client_id: client.client_id.clone(),
+        grant,
+    };
+    provider.audit.record(event, request.address);
+    Ok(OAuthError::invalid_grant(
+        "the code is invalid, expired or used",
+    ))
 }

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::oauth::scope;
-use crate::oauth::tokens::{self, Refresh};
+use crate::oauth::tokens::{self, Access, Refresh};
 
 pub struct ClientCredentials;
 
@@ -31,9 +31,10 @@ impl Grant for ClientCredentials {
                 "this client may not obtain tokens without a user for any scope",
             ));
         }
-        let now = crate::time::now();
+        let now = provider.clock.now();
         // §4.4.3: a refresh token SHOULD NOT be included.
-        let minted = tokens::mint(&provider.settings, now, &scope, Refresh::None);
+        let access = Access::for_client(provider, client, None);
+        let minted = tokens::mint(&provider.settings, now, &scope, Refresh::None, access)?;
         let grant = tokens::new_grant(&client.client_id, None, now);
         provider.store.issue_grant(&grant, &minted.rows).await?;
         Ok(minted.response)

@@ -68,11 +68,20 @@ pub async fn token_request(
             "this client is not registered for the {grant_type} grant"
         )));
     }
-    grant.exchange(provider, &client, request).await
+    let issued = grant.exchange(provider, &client, request).await?;
+    provider.metrics.token_issued(grant_type);
+    Ok(issued)
 }
 
-/// The refresh_token grant is offered alongside grants that have a user when
-/// the client may use it (SPEC §2; never for client_credentials).
-fn refresh_allowed(client: &Client) -> bool {
+/// A refresh token is offered alongside grants that have a user when the
+/// client may use the refresh_token grant (SPEC §2; never for
+/// client_credentials). An OpenID Connect authorization gets one only with
+/// `offline_access` (Core §11: access while the user is not signed in is
+/// what that scope asks for, and is what the user consented to).
+fn refresh_allowed(client: &Client, scope: &str, openid: bool) -> bool {
     client.allows_grant(GrantType::RefreshToken)
+        && (!openid || super::scope::contains(scope, super::oidc::prompt::OFFLINE_ACCESS))
 }
+
+#[cfg(test)]
+mod tests;

@@ -2,10 +2,11 @@
 //! 9700 §2.4 says not to use it) but the seeds' clients rely on it.
 
 use super::*;
+use crate::audit::AuditEvent;
 use crate::crypto;
 use crate::limits::Counter;
 use crate::oauth::scope;
-use crate::oauth::tokens::{self, Refresh};
+use crate::oauth::tokens::{self, Access, Refresh};
 
 pub struct Password;
 
@@ -36,16 +37,28 @@ impl Grant for Password {
             .limiter
             .verify_chosen(counters, stored.as_deref(), password, verify)
             .await?;
-        let Some(user) = user.filter(|_| verified) else {
+        // A disabled user gets the answer of a wrong password.
+        let signed_in = user.filter(|user| verified && !user.disabled);
+        provider.audit.record(
+            AuditEvent::SignIn {
+                username: username.to_owned(),
+                user: signed_in.as_ref().map(|user| user.id),
+                client_id: Some(client.client_id.clone()),
+                succeeded: signed_in.is_some(),
+            },
+            request.address,
+        );
+        let Some(user) = signed_in else {
             return Err(OAuthError::invalid_grant("wrong username or password"));
         };
-        let now = crate::time::now();
-        let refresh = if refresh_allowed(client) {
+        let now = provider.clock.now();
+        let refresh = if refresh_allowed(client, &scope, false) {
             Refresh::WithScope(&scope)
         } else {
             Refresh::None
         };
-        let minted = tokens::mint(&provider.settings, now, &scope, refresh);
+        let access = Access::for_client(provider, client, Some(user.id));
+        let minted = tokens::mint(&provider.settings, now, &scope, refresh, access)?;
         let grant = tokens::new_grant(&client.client_id, Some(user.id), now);
         provider.store.issue_grant(&grant, &minted.rows).await?;
         Ok(minted.response)

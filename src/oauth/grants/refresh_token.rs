@@ -4,9 +4,12 @@
 //! copy that should not exist.
 
 use super::*;
+use crate::audit::AuditEvent;
 use crate::crypto;
+use crate::oauth::id_tokens::{self, IdTokenRequest};
+use crate::oauth::oidc::OPENID;
 use crate::oauth::scope;
-use crate::oauth::tokens::{self, Refresh};
+use crate::oauth::tokens::{self, Access, Refresh};
 use crate::store::TokenKind;
 
 pub struct RefreshToken;
@@ -34,30 +37,64 @@ impl Grant for RefreshToken {
             return Err(invalid());
         }
         if record.used {
-            store.revoke_grant(record.grant_id).await?;
-            tracing::warn!(
-                grant = record.grant_id,
-                "refresh token reused: grant revoked"
-            );
-            return Err(invalid());
+            return Err(reused(provider, request, &record).await?);
         }
-        let now = crate::time::now();
+        let now = provider.clock.now();
         if !record.is_active(now) {
             return Err(invalid());
         }
         // §6: the new access token may be narrower, never wider.
         let scope = scope::resolve(params.get("scope"), &record.scope)?;
-        let minted = tokens::mint(
+        let access = Access::for_client(provider, client, record.user_id);
+        let mut minted = tokens::mint(
             &provider.settings,
             now,
             &scope,
             Refresh::WithScope(&record.scope),
-        );
+            access,
+        )?;
+        // OpenID Connect Core §12.2: a refresh of an OpenID Connect grant
+        // may carry a new ID token, about the same sign-in.
+        let openid = record
+            .oidc
+            .as_ref()
+            .filter(|_| scope::contains(&scope, OPENID));
+        if let (Some(context), Some(user_id)) = (openid, record.user_id) {
+            let id_token = IdTokenRequest {
+                client,
+                user_id,
+                scope: &scope,
+                context,
+                access_token: &minted.response.access_token,
+                refreshed: true,
+            };
+            minted.response.id_token = Some(id_tokens::issue(provider, id_token).await?);
+        }
         if !store.rotate_refresh(&presented, &minted.rows).await? {
             // Lost a race with another use of the same token: that is reuse.
-            store.revoke_grant(record.grant_id).await?;
-            return Err(invalid());
+            return Err(reused(provider, request, &record).await?);
         }
         Ok(minted.response)
     }
+}
+
+/// A used refresh token came back: revoke its whole grant, and report it.
+async fn reused(
+    provider: &Provider,
+    request: &ClientRequest<'_>,
+    record: &crate::store::TokenRecord,
+) -> Result<OAuthError, OAuthError> {
+    provider.store.revoke_grant(record.grant_id).await?;
+    tracing::warn!(
+        grant = record.grant_id,
+        "refresh token reused: grant revoked"
+    );
+    let event = AuditEvent::RefreshTokenReplayed {
+        client_id: record.client_id.clone(),
+        grant: record.grant_id,
+    };
+    provider.audit.record(event, request.address);
+    Ok(OAuthError::invalid_grant(
+        "the refresh token is invalid, expired or revoked",
+    ))
 }

@@ -4,6 +4,7 @@
 //!
 //! - `claims.rs`: a user's standard claims, their checks, release by scope.
 //! - `claims_request.rs`: the `claims` parameter and what goes where.
+//! - `context.rs`: what a code and its grant remember for their ID tokens.
 //! - `id_token.rs`: ID token claims, `sub`, reading an `id_token_hint`.
 //! - `request.rs`: the OpenID parameters of an authorization request.
 //! - `prompt.rs`: sign in, consent, approve or fail; `offline_access`.
@@ -13,6 +14,7 @@
 
 pub mod claims;
 pub mod claims_request;
+pub mod context;
 pub mod discovery;
 pub mod id_token;
 pub mod logout;

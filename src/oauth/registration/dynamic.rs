@@ -120,6 +120,9 @@ struct Members {
     scope: Option<String>,
     token_endpoint_auth_method: Option<String>,
     application_type: Option<String>,
+    /// OpenID Connect Dynamic Client Registration 1.0 §2.
+    id_token_signed_response_alg: Option<String>,
+    userinfo_signed_response_alg: Option<String>,
 }
 
 /// A registration or update request, parsed.
@@ -157,6 +160,8 @@ pub fn parse(body: &[u8]) -> Result<RegistrationRequest, OAuthError> {
             response_types: members.response_types.unwrap_or_default(),
             scope: members.scope.unwrap_or_default(),
             token_endpoint_auth_method: members.token_endpoint_auth_method,
+            id_token_signed_response_alg: members.id_token_signed_response_alg,
+            userinfo_signed_response_alg: members.userinfo_signed_response_alg,
         },
         application_type: members.application_type,
         client_id: members.client_id,
@@ -178,6 +183,8 @@ fn check_bounds(request: &RegistrationRequest) -> Result<(), OAuthError> {
         request.application_type.as_ref(),
         request.client_id.as_ref(),
         request.client_secret.as_ref(),
+        metadata.id_token_signed_response_alg.as_ref(),
+        metadata.userinfo_signed_response_alg.as_ref(),
     ];
     let lists = [
         &metadata.redirect_uris,

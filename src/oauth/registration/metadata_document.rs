@@ -231,6 +231,7 @@ pub fn client_from_document(
             .scope
             .unwrap_or_else(|| policy.scopes_supported.join(" ")),
         token_endpoint_auth_method: Some("none".to_owned()),
+        ..ClientMetadata::default()
     };
     let registered = register(metadata, Registrant::MetadataDocument, policy).map_err(|e| {
         if e.code == ErrorCode::InvalidRedirectUri {

@@ -8,9 +8,10 @@ pub mod metadata_document;
 pub mod redirect_uri;
 
 use super::scope::is_scope_token;
-use super::vocabulary::{AuthMethod, GrantType, ResponseType};
+use super::vocabulary::{AccessTokenFormat, AuthMethod, GrantType, ResponseType};
 use super::{ErrorCode, OAuthError};
 use crate::crypto;
+use crate::keys::SigningAlg;
 use crate::store::{Client, Registrant};
 use serde::Serialize;
 use url::Url;
@@ -29,6 +30,10 @@ pub struct ClientMetadata {
     pub response_types: Vec<String>,
     pub scope: String,
     pub token_endpoint_auth_method: Option<String>,
+    /// OpenID Connect Registration §2 (RS256 when absent).
+    pub id_token_signed_response_alg: Option<String>,
+    /// OpenID Connect Registration §2 (a JSON answer when absent).
+    pub userinfo_signed_response_alg: Option<String>,
 }
 
 /// The server's rules for registrations.
@@ -50,7 +55,7 @@ pub struct Registered {
 /// What may be shown of a client, to its owner or the operator (RFC 7591
 /// §3.2.1, without the secret): pages and command-line JSON use this, never
 /// the stored row, so a new stored secret is never shown by default.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ClientInformation {
     pub client_id: String,
     pub client_name: String,
@@ -65,6 +70,9 @@ pub struct ClientInformation {
     pub token_endpoint_auth_method: AuthMethod,
     pub client_id_issued_at: i64,
     pub client_secret_expires_at: i64,
+    pub id_token_signed_response_alg: SigningAlg,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo_signed_response_alg: Option<SigningAlg>,
 }
 
 impl From<&Client> for ClientInformation {
@@ -81,8 +89,17 @@ impl From<&Client> for ClientInformation {
             token_endpoint_auth_method: client.token_endpoint_auth_method,
             client_id_issued_at: client.client_id_issued_at,
             client_secret_expires_at: client.client_secret_expires_at,
+            id_token_signed_response_alg: client.id_token_signed_response_alg,
+            userinfo_signed_response_alg: client.userinfo_signed_response_alg,
         }
     }
+}
+
+/// A signing algorithm named in client metadata.
+fn signing_alg(field: &str, value: &str) -> Result<SigningAlg, OAuthError> {
+    value
+        .parse()
+        .map_err(|_| metadata_error(format!("unsupported {field} {value}")))
 }
 
 fn metadata_error(description: impl Into<String>) -> OAuthError {
@@ -192,6 +209,15 @@ pub fn register(
         ));
     }
     let scope = check_scope(&metadata.scope, policy)?;
+    let id_token_signed_response_alg = match &metadata.id_token_signed_response_alg {
+        Some(alg) => signing_alg("id_token_signed_response_alg", alg)?,
+        None => SigningAlg::Rs256,
+    };
+    let userinfo_signed_response_alg = metadata
+        .userinfo_signed_response_alg
+        .as_deref()
+        .map(|alg| signing_alg("userinfo_signed_response_alg", alg))
+        .transpose()?;
     let client_secret = (auth_method != AuthMethod::None).then(crypto::random_secret);
     let client = Client {
         client_id: crypto::random_id(),
@@ -209,6 +235,10 @@ pub fn register(
         client_id_issued_at: crate::time::now(),
         // RFC 7591 §3.2.1: 0 means the secret does not expire.
         client_secret_expires_at: 0,
+        id_token_signed_response_alg,
+        userinfo_signed_response_alg,
+        access_token_format: AccessTokenFormat::Opaque,
+        previous_secret: None,
     };
     Ok(Registered {
         client,

@@ -27,7 +27,8 @@ pub(super) async fn insert_client(tx: &Transaction<'_>, c: &ClientColumns) -> Ou
         .prepare_cached(concat!(
             "INSERT INTO clients (",
             client_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+              $17, $18, $19, $20)"
         ))
         .await?;
     tx.execute(
@@ -47,6 +48,11 @@ pub(super) async fn insert_client(tx: &Transaction<'_>, c: &ClientColumns) -> Ou
             &c.client_id_issued_at,
             &c.client_secret_expires_at,
             &c.post_logout_redirect_uris,
+            &c.id_token_signed_response_alg,
+            &c.userinfo_signed_response_alg,
+            &c.access_token_format,
+            &c.previous_secret_hash,
+            &c.previous_secret_expires_at,
             &c.registrant,
         ],
     )
@@ -108,12 +114,71 @@ impl ClientStore for PostgresStore {
                 return Ok(false);
             }
             delete_grants_of(&tx, client_id).await?;
-            let codes = tx
-                .prepare_cached("DELETE FROM codes WHERE client_id = $1")
-                .await?;
-            tx.execute(&codes, &[&client_id]).await?;
+            for statement in [
+                "DELETE FROM codes WHERE client_id = $1",
+                "DELETE FROM consents WHERE client_id = $1",
+            ] {
+                let delete = tx.prepare_cached(statement).await?;
+                tx.execute(&delete, &[&client_id]).await?;
+            }
             tx.commit().await?;
             Ok(true)
+        })
+        .await
+    }
+
+    async fn clients_page(&self, after: &str, limit: u32) -> StoreResult<Vec<Client>> {
+        self.run(async |conn| {
+            let select = conn
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    client_columns!(),
+                    " FROM clients WHERE client_id > $1 ORDER BY client_id LIMIT $2"
+                ))
+                .await?;
+            all(
+                conn.query(&select, &[&after, &i64::from(limit)]).await?,
+                rows::client,
+            )
+        })
+        .await
+    }
+
+    async fn update_client(&self, client: &Client) -> StoreResult<bool> {
+        let c = ClientColumns::of(client);
+        self.run(async |conn| {
+            let update = conn
+                .prepare_cached(
+                    "UPDATE clients SET client_name = $1, client_uri = $2, secret_hash = $3,
+                       redirect_uris = $4, grant_types = $5, response_types = $6, scope = $7,
+                       token_endpoint_auth_method = $8, resource_server = $9,
+                       client_secret_expires_at = $10, post_logout_redirect_uris = $11,
+                       previous_secret_hash = $12, previous_secret_expires_at = $13
+                     WHERE client_id = $14",
+                )
+                .await?;
+            let updated = conn
+                .execute(
+                    &update,
+                    &[
+                        &c.client_name,
+                        &c.client_uri,
+                        &c.secret_hash,
+                        &c.redirect_uris,
+                        &c.grant_types,
+                        &c.response_types,
+                        &c.scope,
+                        &c.token_endpoint_auth_method,
+                        &c.resource_server,
+                        &c.client_secret_expires_at,
+                        &c.post_logout_redirect_uris,
+                        &c.previous_secret_hash,
+                        &c.previous_secret_expires_at,
+                        &c.client_id,
+                    ],
+                )
+                .await?;
+            Ok(updated == 1)
         })
         .await
     }

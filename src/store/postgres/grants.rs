@@ -1,8 +1,8 @@
 //! Grants, tokens and codes: the single-use claims that must hold across
 //! nodes, and the purge of expired rows.
 
-use super::{optional, registrations, Outcome, PostgresStore};
-use crate::store::rows::{self, code_columns, token_select, TokenColumns};
+use super::{all, optional, registrations, Outcome, PostgresStore};
+use crate::store::rows::{self, code_columns, grant_columns, token_select, TokenColumns};
 use crate::store::*;
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
@@ -39,14 +39,15 @@ async fn insert_tokens(tx: &Transaction<'_>, grant_id: i64, tokens: &[NewToken])
 async fn insert_grant(tx: &Transaction<'_>, grant: &NewGrant) -> Outcome<i64> {
     let insert = tx
         .prepare_cached(
-            "INSERT INTO grants (client_id, user_id, created_at) VALUES ($1, $2, $3)
+            "INSERT INTO grants (client_id, user_id, created_at, oidc) VALUES ($1, $2, $3, $4)
              RETURNING id",
         )
         .await?;
+    let oidc = rows::context_json(&grant.oidc);
     let row = tx
         .query_one(
             &insert,
-            &[&grant.client_id, &grant.user_id, &grant.created_at],
+            &[&grant.client_id, &grant.user_id, &grant.created_at, &oidc],
         )
         .await?;
     Ok(row.try_get(0)?)
@@ -58,11 +59,13 @@ impl GrantStore for PostgresStore {
     /// grant and its tokens are committed together or not at all.
     async fn issue_grant(&self, grant: &NewGrant, tokens: &[NewToken]) -> StoreResult<i64> {
         let columns = TokenColumns::of(tokens);
+        let oidc = rows::context_json(&grant.oidc);
         self.run(async |conn| {
             let issue = conn
                 .prepare_cached(
                     "WITH g AS (
-                       INSERT INTO grants (client_id, user_id, created_at) VALUES ($6, $7, $8)
+                       INSERT INTO grants (client_id, user_id, created_at, oidc)
+                       VALUES ($6, $7, $8, $9)
                        RETURNING id
                      ), t AS (
                        INSERT INTO tokens (hash, kind, scope, issued_at, expires_at, grant_id)
@@ -86,6 +89,7 @@ impl GrantStore for PostgresStore {
                         &grant.client_id,
                         &grant.user_id,
                         &grant.created_at,
+                        &oidc,
                     ],
                 )
                 .await?;
@@ -151,13 +155,46 @@ impl GrantStore for PostgresStore {
         .await
     }
 
+    async fn list_grants(
+        &self,
+        filter: &GrantFilter,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<GrantRecord>> {
+        self.run(async |conn| {
+            let select = conn
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    grant_columns!(),
+                    " FROM grants WHERE ($1::bigint IS NULL OR user_id = $1)
+                       AND ($2::text IS NULL OR client_id = $2) AND id > $3
+                     ORDER BY id LIMIT $4"
+                ))
+                .await?;
+            let rows = conn
+                .query(
+                    &select,
+                    &[
+                        &filter.user_id,
+                        &filter.client_id,
+                        &after,
+                        &i64::from(limit),
+                    ],
+                )
+                .await?;
+            all(rows, rows::grant)
+        })
+        .await
+    }
+
     async fn create_code(&self, code: &NewCode) -> StoreResult<()> {
+        let oidc = rows::context_json(&code.oidc);
         self.run(async |conn| {
             let insert = conn
                 .prepare_cached(
                     "INSERT INTO codes (hash, client_id, user_id, redirect_uri, redirect_uri_given,
-                        scope, code_challenge, expires_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                        scope, code_challenge, expires_at, oidc)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .await?;
             conn.execute(
@@ -171,6 +208,7 @@ impl GrantStore for PostgresStore {
                     &code.scope,
                     &code.code_challenge,
                     &code.expires_at,
+                    &oidc,
                 ],
             )
             .await?;

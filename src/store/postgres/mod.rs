@@ -19,6 +19,8 @@
 mod attempts;
 mod clients;
 mod grants;
+mod keys;
+mod operations;
 mod registrations;
 mod restaurants;
 mod sessions;
@@ -141,14 +143,14 @@ impl Drop for Lease {
     }
 }
 
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
 /// Runs the migrations, one node at a time: sqlx's migrator holds a
 /// PostgreSQL advisory lock while it runs.
 async fn migrate(url: &str) -> anyhow::Result<()> {
     use sqlx::Connection;
     let mut conn = sqlx::PgConnection::connect(url).await?;
-    sqlx::migrate!("./migrations/postgres")
-        .run(&mut conn)
-        .await?;
+    MIGRATOR.run(&mut conn).await?;
     conn.close().await?;
     Ok(())
 }
@@ -159,6 +161,34 @@ impl Store for PostgresStore {
     /// batches as it needs, each one within the deadline.
     async fn purge_expired(&self, now: i64, unused_clients_before: i64) -> StoreResult<u64> {
         grants::purge_expired(self, now, unused_clients_before).await
+    }
+
+    async fn ready(&self) -> StoreResult<bool> {
+        let latest = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+        let applied: i64 = self
+            .run(async |conn| {
+                let select = conn
+                    .prepare_cached(
+                        "SELECT COALESCE(max(version), 0) FROM _sqlx_migrations WHERE success",
+                    )
+                    .await?;
+                Ok(conn.query_one(&select, &[]).await?.try_get(0)?)
+            })
+            .await?;
+        Ok(applied == latest)
+    }
+
+    fn collectors(&self) -> Vec<Box<dyn prometheus::core::Collector>> {
+        let pool = self.pool.clone();
+        vec![crate::metrics::pool_gauge(move || {
+            let status = pool.status();
+            crate::metrics::PoolUsage {
+                idle: status.available,
+                in_use: status.size.saturating_sub(status.available),
+                max: status.max_size,
+                waiting: status.waiting,
+            }
+        })]
     }
 }
 

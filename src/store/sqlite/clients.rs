@@ -25,7 +25,7 @@ pub(super) fn insert_client(conn: &Connection, c: &ClientColumns) -> rusqlite::R
     conn.prepare_cached(concat!(
         "INSERT INTO clients (",
         client_columns!(),
-        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     ))?
     .execute(params![
         c.client_id,
@@ -42,6 +42,11 @@ pub(super) fn insert_client(conn: &Connection, c: &ClientColumns) -> rusqlite::R
         c.client_id_issued_at,
         c.client_secret_expires_at,
         c.post_logout_redirect_uris,
+        c.id_token_signed_response_alg,
+        c.userinfo_signed_response_alg,
+        c.access_token_format,
+        c.previous_secret_hash,
+        c.previous_secret_expires_at,
         c.registrant
     ])?;
     Ok(())
@@ -91,9 +96,58 @@ impl ClientStore for SqliteStore {
                 return Ok(false);
             }
             delete_grants_of(conn, &client_id)?;
-            conn.prepare_cached("DELETE FROM codes WHERE client_id = ?")?
-                .execute([&client_id])?;
+            for statement in [
+                "DELETE FROM codes WHERE client_id = ?",
+                "DELETE FROM consents WHERE client_id = ?",
+            ] {
+                conn.prepare_cached(statement)?.execute([&client_id])?;
+            }
             Ok(true)
+        })
+        .await
+    }
+
+    async fn clients_page(&self, after: &str, limit: u32) -> StoreResult<Vec<Client>> {
+        self.read(|conn| {
+            conn.prepare_cached(concat!(
+                "SELECT ",
+                client_columns!(),
+                " FROM clients WHERE client_id > ? ORDER BY client_id LIMIT ?"
+            ))?
+            .query_map(params![after, limit], mapped(rows::client))?
+            .collect()
+        })
+    }
+
+    async fn update_client(&self, client: &Client) -> StoreResult<bool> {
+        let c = ClientColumns::of(client);
+        self.write(move |conn| {
+            let updated = conn
+                .prepare_cached(
+                    "UPDATE clients SET client_name = ?, client_uri = ?, secret_hash = ?,
+                       redirect_uris = ?, grant_types = ?, response_types = ?, scope = ?,
+                       token_endpoint_auth_method = ?, resource_server = ?,
+                       client_secret_expires_at = ?, post_logout_redirect_uris = ?,
+                       previous_secret_hash = ?, previous_secret_expires_at = ?
+                     WHERE client_id = ?",
+                )?
+                .execute(params![
+                    c.client_name,
+                    c.client_uri,
+                    c.secret_hash,
+                    c.redirect_uris,
+                    c.grant_types,
+                    c.response_types,
+                    c.scope,
+                    c.token_endpoint_auth_method,
+                    c.resource_server,
+                    c.client_secret_expires_at,
+                    c.post_logout_redirect_uris,
+                    c.previous_secret_hash,
+                    c.previous_secret_expires_at,
+                    c.client_id
+                ])?;
+            Ok(updated == 1)
         })
         .await
     }

@@ -3,7 +3,7 @@
 //! so a claim (`UPDATE … WHERE used = 0`) cannot race another.
 
 use super::{mapped, registrations, SqliteStore};
-use crate::store::rows::{self, code_columns, token_kind_code, token_select};
+use crate::store::rows::{self, code_columns, grant_columns, token_kind_code, token_select};
 use crate::store::*;
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -13,8 +13,15 @@ use rusqlite::{params, Connection, OptionalExtension};
 const PURGE_BATCH: i64 = 1000;
 
 fn insert_grant(conn: &Connection, grant: &NewGrant) -> rusqlite::Result<i64> {
-    conn.prepare_cached("INSERT INTO grants (client_id, user_id, created_at) VALUES (?, ?, ?)")?
-        .execute(params![grant.client_id, grant.user_id, grant.created_at])?;
+    conn.prepare_cached(
+        "INSERT INTO grants (client_id, user_id, created_at, oidc) VALUES (?, ?, ?, ?)",
+    )?
+    .execute(params![
+        grant.client_id,
+        grant.user_id,
+        grant.created_at,
+        rows::context_json(&grant.oidc)
+    ])?;
     Ok(conn.last_insert_rowid())
 }
 
@@ -97,13 +104,35 @@ impl GrantStore for SqliteStore {
         .await
     }
 
+    async fn list_grants(
+        &self,
+        filter: &GrantFilter,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<GrantRecord>> {
+        self.read(|conn| {
+            conn.prepare_cached(concat!(
+                "SELECT ",
+                grant_columns!(),
+                " FROM grants WHERE (?1 IS NULL OR user_id = ?1)
+                   AND (?2 IS NULL OR client_id = ?2) AND id > ?3
+                 ORDER BY id LIMIT ?4"
+            ))?
+            .query_map(
+                params![filter.user_id, filter.client_id, after, limit],
+                mapped(rows::grant),
+            )?
+            .collect()
+        })
+    }
+
     async fn create_code(&self, code: &NewCode) -> StoreResult<()> {
         let code = code.clone();
         self.write(move |conn| {
             conn.prepare_cached(
                 "INSERT INTO codes (hash, client_id, user_id, redirect_uri, redirect_uri_given,
-                    scope, code_challenge, expires_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    scope, code_challenge, expires_at, oidc)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )?
             .execute(params![
                 &code.key.0[..],
@@ -113,7 +142,8 @@ impl GrantStore for SqliteStore {
                 code.redirect_uri_given,
                 code.scope,
                 code.code_challenge,
-                code.expires_at
+                code.expires_at,
+                rows::context_json(&code.oidc)
             ])?;
             Ok(())
         })

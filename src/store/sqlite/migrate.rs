@@ -18,7 +18,13 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0005_restaurant_oids.sql"),
     include_str!("../../../migrations/sqlite/0006_openid_connect.sql"),
     include_str!("../../../migrations/sqlite/0007_dynamic_registration.sql"),
+    include_str!("../../../migrations/sqlite/0008_operations.sql"),
 ];
+
+/// The schema version this build writes (`PRAGMA user_version`).
+pub fn schema_version() -> usize {
+    MIGRATIONS.len()
+}
 
 /// Opens (creating if missing) the writer's connection and migrates the
 /// file.

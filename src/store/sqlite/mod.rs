@@ -5,9 +5,12 @@
 //! own file, implementing that aggregate's trait.
 
 mod attempts;
+pub mod backup;
 mod clients;
 mod grants;
+mod keys;
 mod migrate;
+mod operations;
 mod readers;
 mod registrations;
 mod restaurants;
@@ -76,6 +79,27 @@ impl Store for SqliteStore {
 
     fn poll_scope(&self) -> Option<PollScope> {
         Some(snapshot::step_scope)
+    }
+
+    async fn ready(&self) -> StoreResult<bool> {
+        let version: usize = self.read(|conn| {
+            conn.prepare_cached("PRAGMA user_version")?
+                .query_row([], |row| row.get(0))
+        })?;
+        Ok(version == migrate::schema_version())
+    }
+
+    async fn close(&self) {
+        self.writer.close().await;
+    }
+
+    fn collectors(&self) -> Vec<Box<dyn prometheus::core::Collector>> {
+        let readers = Arc::clone(&self.readers);
+        vec![
+            Box::new(self.writer.metrics.batch_size.clone()),
+            Box::new(self.writer.metrics.commit_seconds.clone()),
+            crate::metrics::pool_gauge(move || readers.usage()),
+        ]
     }
 }
 

@@ -8,6 +8,7 @@
 use super::configure;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Idle read-only connections; a read takes one or opens a new one.
@@ -15,6 +16,8 @@ pub struct Readers {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
     max_idle: usize,
+    /// Connections taken and not yet given back or discarded (metrics).
+    in_use: AtomicUsize,
 }
 
 impl Readers {
@@ -23,17 +26,37 @@ impl Readers {
             path,
             idle: Mutex::new(Vec::new()),
             max_idle,
+            in_use: AtomicUsize::new(0),
         }
     }
 
     pub fn take(&self) -> rusqlite::Result<Connection> {
-        match self.idle().pop() {
-            Some(conn) => Ok(conn),
-            None => open_reader(&self.path),
+        let conn = match self.idle().pop() {
+            Some(conn) => conn,
+            None => open_reader(&self.path)?,
+        };
+        self.in_use.fetch_add(1, Ordering::Relaxed);
+        Ok(conn)
+    }
+
+    /// A taken connection that is closed instead of given back.
+    pub fn discard(&self, conn: Connection) {
+        self.in_use.fetch_sub(1, Ordering::Relaxed);
+        drop(conn);
+    }
+
+    /// Idle and in-use connections, and how many may stay idle.
+    pub fn usage(&self) -> crate::metrics::PoolUsage {
+        crate::metrics::PoolUsage {
+            idle: self.idle().len(),
+            in_use: self.in_use.load(Ordering::Relaxed),
+            max: self.max_idle,
+            waiting: 0,
         }
     }
 
     pub fn give_back(&self, conn: Connection) {
+        self.in_use.fetch_sub(1, Ordering::Relaxed);
         let mut idle = self.idle();
         if idle.len() < self.max_idle {
             idle.push(conn);

@@ -35,6 +35,8 @@ impl StepReader {
     fn end(self) {
         if run_cached(&self.conn, "COMMIT").is_ok() {
             self.readers.give_back(self.conn);
+        } else {
+            self.readers.discard(self.conn);
         }
     }
 }

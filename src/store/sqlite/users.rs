@@ -1,8 +1,9 @@
 //! Users.
 
 use super::{mapped, SqliteStore};
+use crate::oauth::oidc::claims::UserClaims;
 use crate::store::rows::{self, user_columns};
-use crate::store::{StoreResult, User, UserStore};
+use crate::store::{StoreResult, User, UserChange, UserStore};
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension};
 
@@ -48,15 +49,64 @@ impl UserStore for SqliteStore {
         })
     }
 
-    async fn list_users(&self) -> StoreResult<Vec<User>> {
+    async fn list_users(&self, after: i64, limit: u32) -> StoreResult<Vec<User>> {
         self.read(|conn| {
             conn.prepare_cached(concat!(
                 "SELECT ",
                 user_columns!(),
-                " FROM users ORDER BY id"
+                " FROM users WHERE id > ? ORDER BY id LIMIT ?"
             ))?
-            .query_map([], mapped(rows::user))?
+            .query_map(params![after, limit], mapped(rows::user))?
             .collect()
         })
+    }
+
+    async fn set_user_claims(&self, user_id: i64, claims: &UserClaims) -> StoreResult<bool> {
+        let claims = rows::to_json(claims);
+        self.write(move |conn| {
+            let updated = conn
+                .prepare_cached("UPDATE users SET claims = ? WHERE id = ?")?
+                .execute(params![claims, user_id])?;
+            Ok(updated == 1)
+        })
+        .await
+    }
+
+    async fn update_user(&self, id: i64, change: &UserChange) -> StoreResult<Option<User>> {
+        let change = change.clone();
+        self.write(move |conn| {
+            conn.prepare_cached(concat!(
+                "UPDATE users SET username = COALESCE(?, username),
+                   password_hash = COALESCE(?, password_hash)
+                 WHERE id = ? RETURNING ",
+                user_columns!()
+            ))?
+            .query_row(
+                params![change.username, change.password_hash, id],
+                mapped(rows::user),
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn set_user_disabled(&self, id: i64, disabled: bool) -> StoreResult<bool> {
+        self.write(move |conn| {
+            let found = conn
+                .prepare_cached("UPDATE users SET disabled = ? WHERE id = ?")?
+                .execute(params![disabled, id])?;
+            if found == 0 || !disabled {
+                return Ok(found == 1);
+            }
+            for statement in [
+                "UPDATE grants SET revoked = 1 WHERE user_id = ?",
+                "DELETE FROM sessions WHERE user_id = ?",
+                "DELETE FROM codes WHERE user_id = ? AND used = 0",
+            ] {
+                conn.prepare_cached(statement)?.execute([id])?;
+            }
+            Ok(true)
+        })
+        .await
     }
 }

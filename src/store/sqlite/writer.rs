@@ -3,11 +3,15 @@
 //! concurrent token issuances cost one durable commit, and each caller is
 //! answered only after the commit that holds its write. A single writer
 //! also makes every write operation atomic with respect to the others.
+//! Closing ([`Writer::close`]) commits everything queued before it, then
+//! stops the thread: the last step of a graceful shutdown.
 
 use super::snapshot::end_step_reader;
 use super::{classify, run_cached};
 use crate::store::{StoreError, StoreResult};
+use prometheus::{exponential_buckets, histogram_opts, Histogram};
 use rusqlite::Connection;
+use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most writes one commit carries; bounds the latency a batch adds.
@@ -16,19 +20,66 @@ const MAX_BATCH: usize = 512;
 type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 type WriteJob = Box<dyn FnOnce(&Connection) -> Completion + Send>;
 
+enum Job {
+    Write(WriteJob),
+    /// Commit what came before, stop, and say so.
+    Close(oneshot::Sender<()>),
+}
+
+/// What the writer measures, for `/metrics` (recorded per commit, not per
+/// write, so the cost does not grow with the load).
+#[derive(Clone)]
+pub struct CommitMetrics {
+    pub batch_size: Histogram,
+    pub commit_seconds: Histogram,
+}
+
+impl CommitMetrics {
+    fn new() -> Self {
+        let histogram = |name: &str, help: &str, buckets| {
+            Histogram::with_opts(histogram_opts!(name, help, buckets)).expect("a valid metric")
+        };
+        CommitMetrics {
+            batch_size: histogram(
+                "portcullis_sqlite_commit_batch_size",
+                "Writes per SQLite group commit",
+                exponential_buckets(1.0, 2.0, 10).unwrap_or_default(),
+            ),
+            commit_seconds: histogram(
+                "portcullis_sqlite_commit_seconds",
+                "Time of one SQLite group commit: its writes and its fsync",
+                exponential_buckets(0.0001, 2.5, 12).unwrap_or_default(),
+            ),
+        }
+    }
+}
+
 /// The way to the writer thread.
 pub struct Writer {
-    jobs: mpsc::Sender<WriteJob>,
+    jobs: mpsc::Sender<Job>,
+    pub metrics: CommitMetrics,
 }
 
 impl Writer {
     /// Starts the writer thread on `conn`, which has been migrated.
     pub fn start(conn: Connection) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel(MAX_BATCH * 4);
+        let metrics = CommitMetrics::new();
+        let measured = metrics.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run_writer(conn, queue))?;
-        Ok(Writer { jobs })
+            .spawn(move || run_writer(conn, queue, measured))?;
+        Ok(Writer { jobs, metrics })
+    }
+
+    /// Commits every write queued so far and stops the thread; later
+    /// writes fail as unavailable (503), so nothing is acknowledged that
+    /// was not committed.
+    pub async fn close(&self) {
+        let (done, closed) = oneshot::channel();
+        if self.jobs.send(Job::Close(done)).await.is_ok() {
+            let _ = closed.await;
+        }
     }
 
     /// Runs `job` inside the next group commit and returns its result once
@@ -47,7 +98,10 @@ impl Writer {
             })
         });
         let stopped = || StoreError::Unavailable("the SQLite writer has stopped".into());
-        self.jobs.send(job).await.map_err(|_| stopped())?;
+        self.jobs
+            .send(Job::Write(job))
+            .await
+            .map_err(|_| stopped())?;
         answered.await.map_err(|_| stopped())?
     }
 }
@@ -92,17 +146,32 @@ impl Drop for ExitIfWriterPanics {
     }
 }
 
-fn run_writer(conn: Connection, mut jobs: mpsc::Receiver<WriteJob>) {
+fn run_writer(conn: Connection, mut jobs: mpsc::Receiver<Job>, metrics: CommitMetrics) {
     let _exit_if_panics = ExitIfWriterPanics;
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = jobs.blocking_recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+    let mut closed = None;
+    while closed.is_none() {
+        let Some(first) = jobs.blocking_recv() else {
+            break;
+        };
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            match job {
+                Job::Write(write) => batch.push(write),
+                Job::Close(done) => {
+                    closed = Some(done);
+                    break;
+                }
+            }
+            if batch.len() < MAX_BATCH {
+                next = jobs.try_recv().ok();
             }
         }
+        if batch.is_empty() {
+            continue;
+        }
+        let started = Instant::now();
+        metrics.batch_size.observe(batch.len() as f64);
         let mut completions = Vec::with_capacity(batch.len());
         let committed = run_cached(&conn, "BEGIN IMMEDIATE").and_then(|()| {
             for job in batch.drain(..) {
@@ -116,11 +185,21 @@ fn run_writer(conn: Connection, mut jobs: mpsc::Receiver<WriteJob>) {
             // Jobs that never ran are dropped: their callers see Unavailable.
             batch.clear();
         }
+        metrics
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
         for completion in completions {
             completion(match &committed {
                 Ok(()) => Ok(()),
                 Err(error) => Err(StoreError::Unavailable(format!("commit failed: {error}"))),
             });
         }
+    }
+    // Writes queued after the close are dropped unrun: their callers get
+    // "unavailable", never an acknowledgement.
+    drop(jobs);
+    drop(conn);
+    if let Some(done) = closed {
+        let _ = done.send(());
     }
 }

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod admin;
 pub mod browser;
 pub mod process;
 
@@ -12,6 +13,9 @@ use serde_json::Value;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+
+/// The key-encryption key of every test server's signing keys.
+pub const TEST_KEK: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
 pub const CLIENT_ID: &str = "mike_id";
 pub const CLIENT_SECRET: &str = "mike_secret";
@@ -126,9 +130,13 @@ impl Drop for FreshDatabase {
 /// A running server and an HTTP client for it.
 pub struct TestServer {
     pub base: String,
+    /// The admin listener.
+    pub admin_base: String,
     pub http: reqwest::Client,
     pub database: Option<FreshDatabase>,
     stop: Option<oneshot::Sender<()>>,
+    /// What the server supports, demo scopes included, for `add_client`.
+    scopes_supported: Vec<String>,
 }
 
 impl TestServer {
@@ -143,26 +151,36 @@ impl TestServer {
     }
 
     pub async fn start_on(database: FreshDatabase, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        seed_signing_keys(&database.url).await;
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local address");
+        let admin = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let admin_addr = admin.local_addr().expect("local address");
         let mut config = Config::new(addr, &database.url);
+        config.admin_addr = admin_addr;
         config.demo = true;
         config.db_max_connections = 4;
+        config.key_encryption_key = Some(TEST_KEK.into());
         tweak(&mut config);
         let config = config.validated().expect("valid test configuration");
+        // What the server supports, demo scopes included, for add_client.
+        let mut scopes_supported = config.scopes_supported.clone();
+        scopes_supported.extend(portcullis::demo::scopes().map(str::to_owned));
         let app = App::build(config).await.expect("the app builds");
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(app.serve(listener, async {
+        tokio::spawn(app.serve(listener, admin, async {
             let _ = stopped.await;
         }));
         TestServer {
             base: format!("http://{addr}"),
+            admin_base: format!("http://{admin_addr}"),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client"),
             database: Some(database),
             stop: Some(stop),
+            scopes_supported,
         }
     }
 
@@ -181,6 +199,28 @@ impl TestServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    pub fn admin_url(&self, path: &str) -> String {
+        format!("{}{}", self.admin_base, path)
+    }
+
+    /// Creates an admin key named `name` in the store, as
+    /// `portcullis admin-key create` does; returns the key.
+    pub async fn admin_key(&self, name: &str) -> String {
+        let key = format!("pca_{}", portcullis::crypto::random_secret());
+        let store = portcullis::store::open(self.database_url(), 1)
+            .await
+            .expect("open store");
+        store
+            .create_admin_key(&portcullis::store::AdminKey {
+                name: name.into(),
+                key_hash: portcullis::crypto::sha256_secret_hash(&key),
+                created_at: portcullis::time::now(),
+            })
+            .await
+            .expect("create an admin key");
+        key
     }
 
     /// POSTs a form to the token endpoint with the demo client's Basic auth.
@@ -301,7 +341,8 @@ impl TestServer {
         registrant: portcullis::store::Registrant,
         resource_server: bool,
     ) -> (String, Option<String>) {
-        let config = Config::new("127.0.0.1:9000".parse().expect("an address"), "sqlite://x");
+        let mut config = Config::new("127.0.0.1:9000".parse().expect("an address"), "sqlite://x");
+        config.scopes_supported = self.scopes_supported.clone();
         let mut registered = portcullis::oauth::registration::register(
             metadata,
             registrant,
@@ -325,6 +366,31 @@ impl Drop for TestServer {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+}
+
+/// Stores signing keys made once per test binary, so that each server does
+/// not generate its own (an RSA key takes a while); a database that has
+/// keys already keeps them.
+pub async fn seed_signing_keys(database_url: &str) {
+    use portcullis::keys::{KeyEncryptionKey, SigningAlg, StoredKey};
+    static KEYS: std::sync::OnceLock<Vec<StoredKey>> = std::sync::OnceLock::new();
+    let keys = KEYS.get_or_init(|| {
+        let kek = KeyEncryptionKey::from_base64(TEST_KEK).expect("the test key");
+        let now = portcullis::time::now() - 60;
+        SigningAlg::ALL
+            .into_iter()
+            .map(|alg| StoredKey::generate(alg, &kek, now, now).expect("a key"))
+            .collect()
+    });
+    let store = portcullis::store::open(database_url, 1)
+        .await
+        .expect("open the store");
+    if store.signing_keys().await.expect("read keys").is_empty() {
+        store
+            .apply_key_plan(keys, &[], &[])
+            .await
+            .expect("store keys");
     }
 }
 

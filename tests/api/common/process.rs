@@ -18,6 +18,7 @@ pub fn portcullis(database_url: &str, args: &[&str]) -> Command {
         .args(["--database-url", database_url])
         .args(args)
         .env_remove("PORTCULLIS_CONFIG")
+        .env("PORTCULLIS_KEY_ENCRYPTION_KEY", super::TEST_KEK)
         .stdin(Stdio::null())
         .stderr(Stdio::null());
     command
@@ -27,6 +28,8 @@ pub fn portcullis(database_url: &str, args: &[&str]) -> Command {
 pub struct Node {
     pub child: Child,
     pub base: String,
+    /// Its admin listener, on a free port of its own.
+    pub admin_base: String,
 }
 
 impl Node {
@@ -37,7 +40,15 @@ impl Node {
 
     pub async fn start_on_port(database_url: &str, port: u16, extra: &[&str]) -> Node {
         let addr = format!("127.0.0.1:{port}");
-        let mut args = vec!["serve", "--demo", "--addr", &addr];
+        let admin_addr = format!("127.0.0.1:{}", free_port());
+        let mut args = vec![
+            "serve",
+            "--demo",
+            "--addr",
+            &addr,
+            "--admin-addr",
+            &admin_addr,
+        ];
         args.extend_from_slice(extra);
         let child = portcullis(database_url, &args)
             .stdout(Stdio::null())
@@ -46,6 +57,7 @@ impl Node {
         let node = Node {
             child,
             base: format!("http://{addr}"),
+            admin_base: format!("http://{admin_addr}"),
         };
         let http = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -62,6 +74,10 @@ impl Node {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    pub fn admin_url(&self, path: &str) -> String {
+        format!("{}{}", self.admin_base, path)
     }
 
     /// SIGKILL, and wait for the process to be gone.

@@ -35,13 +35,15 @@ async fn redirect_after(server: &TestServer, confirm: &str) -> HashMap<String, S
 // …?error=access_denied&state=somestate on denial.
 async fn authorization_request_approved_and_denied(backend: Backend) {
     let server = TestServer::start(backend).await;
-    let approved = redirect_after(&server, "yes").await;
-    assert_eq!(approved["state"], "somestate");
-    assert!(!approved["code"].is_empty());
+    // Denied first: once mike allows test_client, his consent is
+    // remembered and the same request is approved without asking.
     let denied = redirect_after(&server, "no").await;
     assert_eq!(denied["error"], "access_denied");
     assert_eq!(denied["state"], "somestate");
     assert!(!denied.contains_key("code"));
+    let approved = redirect_after(&server, "yes").await;
+    assert_eq!(approved["state"], "somestate");
+    assert!(!approved["code"].is_empty());
 }
 
 /// `curl localhost:8000/oauth/tokenize -u 'test_client:password' -d … -d …`:

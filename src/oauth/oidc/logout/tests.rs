@@ -22,6 +22,10 @@ fn client() -> Client {
         resource_server: false,
         client_id_issued_at: 0,
         client_secret_expires_at: 0,
+        id_token_signed_response_alg: crate::keys::SigningAlg::Rs256,
+        userinfo_signed_response_alg: None,
+        access_token_format: crate::oauth::vocabulary::AccessTokenFormat::Opaque,
+        previous_secret: None,
     }
 }
 

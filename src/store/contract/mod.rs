@@ -4,11 +4,18 @@
 //! `PORTCULLIS_REQUIRE_POSTGRES`). A new store method gets its contract
 //! here, then its SQL in each engine.
 
+mod operations;
+
 use super::memory::MemoryStore;
 use super::*;
 use crate::crypto;
-use crate::oauth::vocabulary::{AuthMethod, GrantType, ResponseType};
+use crate::keys::{KeyEncryptionKey, Retirement, SigningAlg, StoredKey};
+use crate::oauth::oidc::claims::UserClaims;
+use crate::oauth::oidc::context::GrantContext;
+use crate::oauth::oidc::id_token::AuthenticationMethod;
+use crate::oauth::vocabulary::{AccessTokenFormat, AuthMethod, GrantType, ResponseType};
 use futures::future::join_all;
+use operations::*;
 
 mod registration;
 use registration::*;
@@ -147,11 +154,21 @@ contract! {
     an_initial_access_token_is_spent_at_most_as_often_as_it_allows,
     a_client_registration_is_found_by_its_token_updated_and_deleted,
     purge_deletes_self_registered_clients_that_never_held_a_grant,
+    a_users_claims_are_replaced_whole,
+    a_grants_openid_context_travels_from_code_to_tokens,
+    signing_keys_are_inserted_retired_and_deleted_by_plan,
+    consents_grow_by_union_and_revoking_one_ends_its_grants,
+    clients_are_paged_by_id_and_updated_but_for_their_origin,
+    users_are_renamed_and_disabling_one_kills_its_tokens_sessions_and_codes,
+    grants_are_listed_by_user_or_client_a_page_at_a_time,
+    admin_keys_are_unique_found_by_hash_and_revoked,
+    audit_events_keep_their_order_filter_by_kind_and_time_and_purge,
+    a_migrated_store_is_ready,
 }
 
-const NOW: i64 = 1_800_000_000;
+pub(super) const NOW: i64 = 1_800_000_000;
 
-fn new_token(kind: TokenKind, expires_at: i64) -> NewToken {
+pub(super) fn new_token(kind: TokenKind, expires_at: i64) -> NewToken {
     NewToken {
         key: crypto::token_key(&crypto::new_token()),
         kind,
@@ -161,15 +178,25 @@ fn new_token(kind: TokenKind, expires_at: i64) -> NewToken {
     }
 }
 
-fn grant(client_id: &str, user_id: Option<i64>) -> NewGrant {
+pub(super) fn grant(client_id: &str, user_id: Option<i64>) -> NewGrant {
     NewGrant {
         client_id: client_id.into(),
         user_id,
         created_at: NOW,
+        oidc: None,
     }
 }
 
-fn client(client_id: &str, registrant: Registrant) -> Client {
+fn context() -> GrantContext {
+    GrantContext {
+        auth_time: NOW - 5,
+        amr: vec![AuthenticationMethod::Password],
+        nonce: Some("n-0S6_WzA2Mj".into()),
+        claims: Some(r#"{"userinfo":{"email":null}}"#.into()),
+    }
+}
+
+pub(super) fn client(client_id: &str, registrant: Registrant) -> Client {
     Client {
         client_id: client_id.into(),
         client_name: format!("client {client_id}"),
@@ -188,10 +215,17 @@ fn client(client_id: &str, registrant: Registrant) -> Client {
         resource_server: true,
         client_id_issued_at: NOW,
         client_secret_expires_at: 0,
+        id_token_signed_response_alg: SigningAlg::Es256,
+        userinfo_signed_response_alg: Some(SigningAlg::EdDsa),
+        access_token_format: AccessTokenFormat::Jwt,
+        previous_secret: Some(PreviousSecret {
+            hash: crypto::sha256_secret_hash("old"),
+            expires_at: NOW + 60,
+        }),
     }
 }
 
-fn new_code(client_id: &str, user_id: i64) -> NewCode {
+pub(super) fn new_code(client_id: &str, user_id: i64) -> NewCode {
     NewCode {
         key: crypto::token_key(&crypto::new_token()),
         client_id: client_id.into(),
@@ -201,11 +235,12 @@ fn new_code(client_id: &str, user_id: i64) -> NewCode {
         scope: "profile".into(),
         code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
         expires_at: NOW + 60,
+        oidc: Some(context()),
     }
 }
 
 /// A user and a client to hang grants on.
-async fn user_and_client(store: &dyn Store) -> (User, Client) {
+pub(super) async fn user_and_client(store: &dyn Store) -> (User, Client) {
     let user = store.create_user("mike", "hash").await.expect("user");
     let client = client("app", Registrant::Operator);
     store.create_client(&client).await.expect("client");
@@ -228,13 +263,19 @@ async fn users_are_unique_and_found_by_name_and_id(store: &dyn Store) {
     );
     assert!(store.user_by_name("nobody").await.unwrap().is_none());
     let listed: Vec<String> = store
-        .list_users()
+        .list_users(0, 100)
         .await
         .unwrap()
         .into_iter()
         .map(|u| u.username)
         .collect();
     assert_eq!(listed, ["mike", "alice"]);
+    // A page, then the page after its last id.
+    let first = store.list_users(0, 1).await.unwrap();
+    assert_eq!(first[0].username, "mike");
+    let next = store.list_users(first[0].id, 1).await.unwrap();
+    assert_eq!(next[0].username, "alice");
+    assert!(!next[0].disabled);
 }
 
 async fn a_client_keeps_every_field(store: &dyn Store) {
@@ -438,6 +479,7 @@ async fn a_code_is_exchanged_at_most_once(store: &dyn Store) {
     assert_eq!(read.user_id, user.id);
     assert_eq!(read.redirect_uri, "https://app.example/cb");
     assert!(!read.redirect_uri_given && !read.used && read.grant_id.is_none());
+    assert_eq!(read.oidc, Some(context()));
     assert_eq!(read.code_challenge, code.code_challenge);
     assert_eq!(
         (read.scope.as_str(), read.expires_at),
@@ -677,4 +719,153 @@ async fn restaurants_update_by_id_or_oid_and_refuse_a_taken_name(store: &dyn Sto
         .await
         .unwrap()
         .is_none());
+}
+
+async fn a_users_claims_are_replaced_whole(store: &dyn Store) {
+    let user = store.create_user("mike", "h").await.unwrap();
+    assert_eq!(user.claims, UserClaims::default());
+    let claims = UserClaims {
+        name: Some("Mike Example".into()),
+        email: Some("mike@example.com".into()),
+        email_verified: Some(true),
+        ..UserClaims::default()
+    };
+    assert!(store.set_user_claims(user.id, &claims).await.unwrap());
+    assert_eq!(
+        store.user_by_id(user.id).await.unwrap().unwrap().claims,
+        claims
+    );
+    assert_eq!(
+        store.user_by_name("mike").await.unwrap().unwrap().claims,
+        claims
+    );
+    assert!(!store.set_user_claims(i64::MAX, &claims).await.unwrap());
+}
+
+async fn a_grants_openid_context_travels_from_code_to_tokens(store: &dyn Store) {
+    let (user, client) = user_and_client(store).await;
+    let with_context = NewGrant {
+        oidc: Some(context().for_grant()),
+        ..grant(&client.client_id, Some(user.id))
+    };
+    let token = new_token(TokenKind::Refresh, NOW + 60);
+    store
+        .issue_grant(&with_context, std::slice::from_ref(&token))
+        .await
+        .unwrap();
+    let record = store.token(&token.key).await.unwrap().unwrap();
+    assert_eq!(record.oidc, Some(context().for_grant()));
+    let plain = new_token(TokenKind::Access, NOW + 60);
+    store
+        .issue_grant(
+            &grant(&client.client_id, None),
+            std::slice::from_ref(&plain),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.token(&plain.key).await.unwrap().unwrap().oidc, None);
+    // The code's exchange writes it with the grant too.
+    let code = new_code(&client.client_id, user.id);
+    store.create_code(&code).await.unwrap();
+    let exchanged = new_token(TokenKind::Refresh, NOW + 60);
+    store
+        .exchange_code(&code.key, &with_context, std::slice::from_ref(&exchanged))
+        .await
+        .unwrap();
+    let record = store.token(&exchanged.key).await.unwrap().unwrap();
+    assert_eq!(record.oidc, Some(context().for_grant()));
+}
+
+async fn signing_keys_are_inserted_retired_and_deleted_by_plan(store: &dyn Store) {
+    let kek =
+        KeyEncryptionKey::from_base64("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=").unwrap();
+    let first = StoredKey::generate(SigningAlg::Es256, &kek, NOW, NOW).unwrap();
+    let second = StoredKey::generate(SigningAlg::EdDsa, &kek, NOW + 1, NOW + 60).unwrap();
+    let both = [first.clone(), second.clone()];
+    store.apply_key_plan(&both, &[], &[]).await.unwrap();
+    // Inserting a key twice (two nodes planning at once) keeps one.
+    store.apply_key_plan(&both, &[], &[]).await.unwrap();
+    let keys = store.signing_keys().await.unwrap();
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[0].kid, first.kid);
+    assert_eq!(keys[0].public_jwk, first.public_jwk);
+    assert_eq!(keys[0].encrypted_private, first.encrypted_private);
+    assert_eq!((keys[1].activates_at, keys[1].retires_at), (NOW + 60, None));
+    let retire = |at: i64| Retirement {
+        kid: first.kid.clone(),
+        retires_at: at,
+        removes_at: at + 100,
+    };
+    store
+        .apply_key_plan(&[], &[retire(NOW + 10)], &[])
+        .await
+        .unwrap();
+    // A key already retired keeps its times.
+    store
+        .apply_key_plan(&[], &[retire(NOW + 20)], &[])
+        .await
+        .unwrap();
+    let keys = store.signing_keys().await.unwrap();
+    assert_eq!(
+        (keys[0].retires_at, keys[0].removes_at),
+        (Some(NOW + 10), Some(NOW + 110))
+    );
+    store
+        .apply_key_plan(&[], &[], std::slice::from_ref(&first.kid))
+        .await
+        .unwrap();
+    let kids: Vec<String> = store
+        .signing_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.kid)
+        .collect();
+    assert_eq!(kids, [second.kid]);
+}
+
+async fn consents_grow_by_union_and_revoking_one_ends_its_grants(store: &dyn Store) {
+    let (user, client) = user_and_client(store).await;
+    assert_eq!(
+        store.consent(user.id, &client.client_id).await.unwrap(),
+        None
+    );
+    store
+        .remember_consent(user.id, &client.client_id, "openid profile", NOW)
+        .await
+        .unwrap();
+    store
+        .remember_consent(user.id, &client.client_id, "profile email", NOW + 5)
+        .await
+        .unwrap();
+    let held = store.consent(user.id, &client.client_id).await.unwrap();
+    assert_eq!(held.as_deref(), Some("openid profile email"));
+    let listed = store.consents(user.id).await.unwrap();
+    assert_eq!(
+        listed,
+        [ConsentRecord {
+            client_id: client.client_id.clone(),
+            client_name: client.client_name.clone(),
+            scope: "openid profile email".into(),
+            granted_at: NOW + 5,
+        }]
+    );
+    let token = new_token(TokenKind::Refresh, NOW + 60);
+    store
+        .issue_grant(
+            &grant(&client.client_id, Some(user.id)),
+            std::slice::from_ref(&token),
+        )
+        .await
+        .unwrap();
+    store
+        .revoke_consent(user.id, &client.client_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.consent(user.id, &client.client_id).await.unwrap(),
+        None
+    );
+    assert!(store.token(&token.key).await.unwrap().unwrap().revoked);
+    assert!(store.consents(user.id).await.unwrap().is_empty());
 }

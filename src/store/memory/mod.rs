@@ -5,9 +5,12 @@
 //! One mutex over the whole state makes every call atomic, as the engines'
 //! transactions do.
 
+mod accounts;
+mod operations;
 mod registrations;
 
 use super::*;
+use crate::oauth::oidc::context::GrantContext;
 use registrations::StoredRegistration;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -24,14 +27,20 @@ struct State {
     initial_access_tokens: Vec<InitialAccessToken>,
     registrations: BTreeMap<String, StoredRegistration>,
     secrets: BTreeMap<String, Vec<u8>>,
+    keys: Vec<StoredKey>,
+    consents: BTreeMap<(i64, String), (String, i64)>,
     restaurants: Vec<Restaurant>,
+    admin_keys: BTreeMap<String, AdminKey>,
+    audit: Vec<StoredAudit>,
     next_id: i64,
 }
 
 struct Grant {
     client_id: String,
     user_id: Option<i64>,
+    created_at: i64,
     revoked: bool,
+    oidc: Option<GrantContext>,
 }
 
 struct StoredToken {
@@ -69,7 +78,9 @@ impl State {
             Grant {
                 client_id: grant.client_id.clone(),
                 user_id: grant.user_id,
+                created_at: grant.created_at,
                 revoked: false,
+                oidc: grant.oidc.clone(),
             },
         );
         self.add_tokens(id, tokens);
@@ -99,8 +110,8 @@ impl State {
         Ok(())
     }
 
-    /// Deletes clients (with their registrations, as ON DELETE CASCADE
-    /// does); returns how many went.
+    /// Deletes clients (with their registrations and consents, as ON
+    /// DELETE CASCADE does); returns how many went.
     fn delete_clients(&mut self, gone: impl Fn(&Client) -> bool) -> usize {
         let before = self.clients.len();
         let mut deleted = Vec::new();
@@ -112,6 +123,8 @@ impl State {
             !delete
         });
         self.registrations.retain(|id, _| !deleted.contains(id));
+        self.consents
+            .retain(|(_, client_id), _| !deleted.contains(client_id));
         before - self.clients.len()
     }
 
@@ -124,83 +137,6 @@ impl State {
             .collect();
         self.tokens.retain(|_, t| !gone.contains(&t.grant_id));
         self.grants.retain(|id, _| !gone.contains(id));
-    }
-}
-
-#[async_trait]
-impl UserStore for MemoryStore {
-    async fn create_user(&self, username: &str, password_hash: &str) -> StoreResult<User> {
-        let mut state = self.state();
-        if state.users.iter().any(|u| u.username == username) {
-            return Err(StoreError::Conflict);
-        }
-        let user = User {
-            id: state.next_id(),
-            username: username.into(),
-            password_hash: password_hash.into(),
-        };
-        state.users.push(user.clone());
-        Ok(user)
-    }
-
-    async fn user_by_name(&self, username: &str) -> StoreResult<Option<User>> {
-        Ok(self
-            .state()
-            .users
-            .iter()
-            .find(|u| u.username == username)
-            .cloned())
-    }
-
-    async fn user_by_id(&self, id: i64) -> StoreResult<Option<User>> {
-        Ok(self.state().users.iter().find(|u| u.id == id).cloned())
-    }
-
-    async fn list_users(&self) -> StoreResult<Vec<User>> {
-        Ok(self.state().users.clone())
-    }
-}
-
-#[async_trait]
-impl ClientStore for MemoryStore {
-    async fn create_client(&self, client: &Client) -> StoreResult<()> {
-        self.state().insert_client(client)
-    }
-
-    async fn client(&self, client_id: &str) -> StoreResult<Option<Client>> {
-        Ok(self
-            .state()
-            .clients
-            .iter()
-            .find(|c| c.client_id == client_id)
-            .cloned())
-    }
-
-    async fn list_clients(&self, owner: Option<i64>) -> StoreResult<Vec<Client>> {
-        let mut clients: Vec<Client> = self
-            .state()
-            .clients
-            .iter()
-            .filter(|c| owner.is_none() || c.registrant.owner() == owner)
-            .cloned()
-            .collect();
-        clients.sort_by(|a, b| {
-            (a.client_id_issued_at, &a.client_id).cmp(&(b.client_id_issued_at, &b.client_id))
-        });
-        Ok(clients)
-    }
-
-    async fn delete_client(&self, client_id: &str, owner: Option<i64>) -> StoreResult<bool> {
-        let mut state = self.state();
-        let deleted = state.delete_clients(|c| {
-            c.client_id == client_id && owner.is_none_or(|o| c.registrant.owner() == Some(o))
-        });
-        if deleted == 0 {
-            return Ok(false);
-        }
-        state.delete_grants_of(client_id);
-        state.codes.retain(|_, c| c.code.client_id != client_id);
-        Ok(true)
     }
 }
 
@@ -219,23 +155,24 @@ impl GrantStore for MemoryStore {
             return Ok(None);
         };
         let client_exists = state.clients.iter().any(|c| c.client_id == grant.client_id);
+        let user = grant
+            .user_id
+            .and_then(|id| state.users.iter().find(|u| u.id == id));
         Ok(Some(TokenRecord {
             kind: stored.token.kind,
             grant_id: stored.grant_id,
             client_id: grant.client_id.clone(),
             user_id: grant.user_id,
-            username: grant.user_id.and_then(|id| {
-                state
-                    .users
-                    .iter()
-                    .find(|u| u.id == id)
-                    .map(|u| u.username.clone())
-            }),
+            username: user.map(|u| u.username.clone()),
             scope: stored.token.scope.clone(),
             issued_at: stored.token.issued_at,
             expires_at: stored.token.expires_at,
-            revoked: stored.revoked || grant.revoked || !client_exists,
+            revoked: stored.revoked
+                || grant.revoked
+                || !client_exists
+                || user.is_some_and(|u| u.disabled),
             used: stored.used,
+            oidc: grant.oidc.clone(),
         }))
     }
 
@@ -272,6 +209,29 @@ impl GrantStore for MemoryStore {
         Ok(())
     }
 
+    async fn list_grants(
+        &self,
+        filter: &GrantFilter,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<GrantRecord>> {
+        let state = self.state();
+        Ok(state
+            .grants
+            .range(after + 1..)
+            .filter(|(_, g)| filter.user_id.is_none_or(|id| g.user_id == Some(id)))
+            .filter(|(_, g)| filter.client_id.as_ref().is_none_or(|c| &g.client_id == c))
+            .take(limit as usize)
+            .map(|(id, g)| GrantRecord {
+                id: *id,
+                client_id: g.client_id.clone(),
+                user_id: g.user_id,
+                created_at: g.created_at,
+                revoked: g.revoked,
+            })
+            .collect())
+    }
+
     async fn create_code(&self, code: &NewCode) -> StoreResult<()> {
         let mut state = self.state();
         if state.codes.contains_key(&code.key) {
@@ -299,6 +259,7 @@ impl GrantStore for MemoryStore {
             expires_at: stored.code.expires_at,
             used: stored.used,
             grant_id: stored.grant_id,
+            oidc: stored.code.oidc.clone(),
         }))
     }
 
@@ -403,6 +364,97 @@ impl AttemptStore for MemoryStore {
                 if entry.window_start == *window_start && entry.count > 0 {
                     entry.count -= 1;
                 }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl KeyStore for MemoryStore {
+    async fn signing_keys(&self) -> StoreResult<Vec<StoredKey>> {
+        let mut keys = self.state().keys.clone();
+        keys.sort_by(|a, b| (a.created_at, &a.kid).cmp(&(b.created_at, &b.kid)));
+        Ok(keys)
+    }
+
+    async fn apply_key_plan(
+        &self,
+        create: &[StoredKey],
+        retire: &[Retirement],
+        delete: &[String],
+    ) -> StoreResult<()> {
+        let mut state = self.state();
+        for key in create {
+            if !state.keys.iter().any(|k| k.kid == key.kid) {
+                state.keys.push(key.clone());
+            }
+        }
+        for retirement in retire {
+            let key = state.keys.iter_mut().find(|k| k.kid == retirement.kid);
+            if let Some(key) = key.filter(|k| k.retires_at.is_none()) {
+                key.retires_at = Some(retirement.retires_at);
+                key.removes_at = Some(retirement.removes_at);
+            }
+        }
+        state.keys.retain(|k| !delete.contains(&k.kid));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ConsentStore for MemoryStore {
+    async fn consent(&self, user_id: i64, client_id: &str) -> StoreResult<Option<String>> {
+        let state = self.state();
+        Ok(state
+            .consents
+            .get(&(user_id, client_id.to_owned()))
+            .map(|(scope, _)| scope.clone()))
+    }
+
+    async fn remember_consent(
+        &self,
+        user_id: i64,
+        client_id: &str,
+        scope: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        let mut state = self.state();
+        let entry = state
+            .consents
+            .entry((user_id, client_id.to_owned()))
+            .or_insert_with(|| (String::new(), now));
+        *entry = (super::rows::scope_union(&entry.0, scope), now);
+        Ok(())
+    }
+
+    async fn consents(&self, user_id: i64) -> StoreResult<Vec<ConsentRecord>> {
+        let state = self.state();
+        let mut consents: Vec<ConsentRecord> = state
+            .consents
+            .iter()
+            .filter(|((user, _), _)| *user == user_id)
+            .filter_map(|((_, client_id), (scope, granted_at))| {
+                let client = state.clients.iter().find(|c| &c.client_id == client_id)?;
+                Some(ConsentRecord {
+                    client_id: client_id.clone(),
+                    client_name: client.client_name.clone(),
+                    scope: scope.clone(),
+                    granted_at: *granted_at,
+                })
+            })
+            .collect();
+        consents
+            .sort_by(|a, b| (&a.client_name, &a.client_id).cmp(&(&b.client_name, &b.client_id)));
+        Ok(consents)
+    }
+
+    async fn revoke_consent(&self, user_id: i64, client_id: &str) -> StoreResult<()> {
+        let mut state = self.state();
+        state.consents.remove(&(user_id, client_id.to_owned()));
+        for grant in state.grants.values_mut() {
+            if grant.user_id == Some(user_id) && grant.client_id == client_id {
+                grant.revoked = true;
             }
         }
         Ok(())
@@ -525,5 +577,9 @@ impl Store for MemoryStore {
             .collect();
         let clients = state.delete_clients(|c| unused.contains(&c.client_id));
         Ok((before - after + clients) as u64 + grants)
+    }
+
+    async fn ready(&self) -> StoreResult<bool> {
+        Ok(true)
     }
 }

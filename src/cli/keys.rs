@@ -1,0 +1,65 @@
+//! `portcullis keys …`: the signing keys of ID tokens and JWT access
+//! tokens, as every node shares them through the database.
+
+use super::Invocation;
+use crate::audit::{self, AuditEvent};
+use crate::keys::{SigningKeys, StoredKey};
+use clap::Subcommand;
+use serde_json::json;
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// List the keys: published, signing, retired.
+    List,
+    /// Publish a successor for every algorithm now; each starts signing
+    /// once its publication delay has passed, and the keys it replaces
+    /// stay published until the tokens they signed have expired. Use it
+    /// when a key may have leaked.
+    Rotate,
+}
+
+fn key_json(key: &StoredKey, now: i64) -> serde_json::Value {
+    let state = match (key.retires_at, key.removes_at) {
+        (Some(retired), _) if retired <= now => "retired",
+        _ if key.activates_at > now => "published",
+        _ => "signing",
+    };
+    json!({
+        "kid": key.kid,
+        "alg": key.alg,
+        "state": state,
+        "created_at": key.created_at,
+        "activates_at": key.activates_at,
+        "retires_at": key.retires_at,
+        "removes_at": key.removes_at,
+    })
+}
+
+pub(super) async fn run(context: &Invocation, command: KeysCommand) -> anyhow::Result<()> {
+    let store = context.store().await?;
+    let now = crate::time::now();
+    if let KeysCommand::Rotate = command {
+        let config = &context.config;
+        let keys = SigningKeys::open(
+            store.clone(),
+            config.key_encryption_key()?,
+            config.rotation_policy(),
+            now,
+        )
+        .await?;
+        for kid in keys.rotate(now).await? {
+            let event = AuditEvent::SigningKeyRotated { kid };
+            audit::record_now(store.as_ref(), event).await?;
+        }
+    }
+    let keys = store.signing_keys().await?;
+    let listed: Vec<serde_json::Value> = keys.iter().map(|key| key_json(key, now)).collect();
+    context.print(json!(listed), || {
+        listed
+            .iter()
+            .map(|key| format!("{}\t{}\t{}", key["kid"], key["alg"], key["state"]).replace('"', ""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    Ok(())
+}
