@@ -43,9 +43,16 @@ const USER: SignedIn = SignedIn {
 /// The outcome of `request` for [`USER`], who has or has not just pressed
 /// Allow.
 async fn outcome(core: &Core, request: &AuthorizationRequest, allowed_now: bool) -> Outcome {
-    proceed(&core.provider, request, Some(USER), NOW, allowed_now, None)
-        .await
-        .expect("no store failure")
+    proceed(
+        &core.provider,
+        request,
+        Some(USER),
+        Some(NOW),
+        allowed_now,
+        None,
+    )
+    .await
+    .expect("no store failure")
 }
 
 /// [`USER`] has just pressed Allow.
