@@ -71,10 +71,9 @@ async fn step(
 ) -> Result<Answer, PageError> {
     let provider = &state.provider;
     let params = request_params(&all)?;
-    let started_at = all
-        .get(STARTED_AT)
-        .and_then(|at| at.parse().ok())
-        .unwrap_or_else(|| provider.clock.now());
+    // Absent on the request's first step, which our pages then carry.
+    let carried_start: Option<i64> = all.get(STARTED_AT).and_then(|at| at.parse().ok());
+    let started_at = carried_start.unwrap_or_else(|| provider.clock.now());
     let request = match authorize::validate(provider, &params, browser.user.is_some()).await {
         Ok(request) => request,
         Err(error) => return rejected(error, posted),
@@ -111,7 +110,7 @@ async fn step(
         provider,
         &request,
         session,
-        started_at,
+        carried_start,
         consent_given,
         address,
     )

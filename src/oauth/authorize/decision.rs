@@ -31,7 +31,8 @@ pub enum Outcome {
 /// The next step for `request`: sign in, ask for consent, or answer the
 /// client (approved, or failed without a page for `prompt=none` and the
 /// like). `started_at` is when the client's request first reached us (the
-/// pages carry it along); `consent_given_now` says the user has just
+/// pages carry it along), `None` on that first step itself, when it has
+/// just arrived; `consent_given_now` says the user has just
 /// pressed Allow on our consent page, from `address` (for the audit
 /// trail).
 ///
@@ -44,7 +45,7 @@ pub async fn proceed(
     provider: &Provider,
     request: &AuthorizationRequest,
     session: Option<SignedIn>,
-    started_at: i64,
+    started_at: Option<i64>,
     consent_given_now: bool,
     address: Option<IpAddr>,
 ) -> Result<Outcome, OAuthError> {
@@ -69,10 +70,12 @@ pub async fn proceed(
         }
         _ => Consent::Needed,
     };
+    let now = provider.clock.now();
     let situation = Situation {
         session,
-        now: provider.clock.now(),
-        request_started_at: started_at,
+        now,
+        request_started_at: started_at.unwrap_or(now),
+        arrived_now: started_at.is_none(),
         consent,
         required_subject: request.required_subject.as_deref(),
     };

@@ -6,6 +6,7 @@ use crate::oauth::oidc::id_token::{HintClaims, IdTokenHint, ID_TOKEN_HINT_LEEWAY
 use crate::oauth::oidc::prompt::required_subject;
 use crate::oauth::oidc::request::OidcRequest;
 use crate::oauth::oidc::response_mode;
+use crate::oauth::oidc::OPENID;
 use crate::oauth::vocabulary::{ResponseMode, ResponseType};
 use crate::oauth::{pkce, scope, ErrorCode, OAuthError, Params, Provider};
 use crate::store::Client;
@@ -28,7 +29,13 @@ pub async fn validate(
         .await
         .map_err(|e| AuthorizeError::Server(e.into()))?
         .ok_or_else(|| AuthorizeError::NoRedirect("This client is not registered.".into()))?;
-    let redirect_uri = redirect_uri(&client, params.get("redirect_uri"))?;
+    // An OpenID Connect request names `openid` in its scope (Core
+    // §3.1.2.1); a request without scope is a plain OAuth one (RFC 6749
+    // §3.3's registered default).
+    let openid = params
+        .get("scope")
+        .is_some_and(|requested| scope::contains(requested, OPENID));
+    let redirect_uri = redirect_uri(&client, params.get("redirect_uri"), openid)?;
     // From here on, errors go back to the client (§4.1.2.1), in the
     // response mode of the request as far as it is known: the implicit
     // grant's in the fragment (§4.2.2.1).
@@ -81,12 +88,25 @@ pub async fn validate(
 }
 
 /// §3.1.2.3 with RFC 9700 §4.1.3: an exact match with a registered URI; it
-/// may be left out only when the client has exactly one.
-fn redirect_uri(client: &Client, requested: Option<&str>) -> Result<String, AuthorizeError> {
+/// may be left out only when the client has exactly one, and never from an
+/// OpenID Connect request.
+fn redirect_uri(
+    client: &Client,
+    requested: Option<&str>,
+    openid: bool,
+) -> Result<String, AuthorizeError> {
     match requested {
         Some(uri) if client.redirect_uris.iter().any(|r| r == uri) => Ok(uri.to_owned()),
         Some(_) => Err(AuthorizeError::NoRedirect(
             "The redirect_uri is not registered for this client.".into(),
+        )),
+        // OpenID Connect Core §3.1.2.1 makes redirect_uri REQUIRED (RFC
+        // 6749 §3.1.2.3's "a single registered URI may be left out" is for
+        // plain OAuth only); the conformance suite's
+        // oidcc-ensure-redirect-uri-in-authorization-request expects an
+        // error page, not a code.
+        None if openid => Err(AuthorizeError::NoRedirect(
+            "An OpenID Connect request must name its redirect_uri.".into(),
         )),
         None => match client.redirect_uris.as_slice() {
             [only] => Ok(only.clone()),

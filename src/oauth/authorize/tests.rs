@@ -43,9 +43,16 @@ const USER: SignedIn = SignedIn {
 /// The outcome of `request` for [`USER`], who has or has not just pressed
 /// Allow.
 async fn outcome(core: &Core, request: &AuthorizationRequest, allowed_now: bool) -> Outcome {
-    proceed(&core.provider, request, Some(USER), NOW, allowed_now, None)
-        .await
-        .expect("no store failure")
+    proceed(
+        &core.provider,
+        request,
+        Some(USER),
+        Some(NOW),
+        allowed_now,
+        None,
+    )
+    .await
+    .expect("no store failure")
 }
 
 /// [`USER`] has just pressed Allow.
@@ -108,6 +115,24 @@ async fn a_client_with_several_uris_must_name_one_and_one_with_a_single_uri_need
     core.store_client(&client).await;
     let several = [("client_id", "several"), ("response_type", "code")];
     assert_no_redirect(validated(&core, &several, false).await);
+}
+
+// OpenID Connect Core §3.1.2.1: redirect_uri is REQUIRED in an OpenID
+// request, even for a client with a single registered URI.
+#[tokio::test]
+async fn an_openid_request_must_name_its_redirect_uri() {
+    let core = Core::new().await;
+    let (client, _) = core.confidential().await;
+    let id = client.client_id.as_str();
+    let openid = [
+        ("client_id", id),
+        ("response_type", "code"),
+        ("scope", "openid profile"),
+    ];
+    assert_no_redirect(validated(&core, &openid, true).await);
+    let mut named = openid.to_vec();
+    named.push(("redirect_uri", REDIRECT_URI));
+    assert!(validated(&core, &named, true).await.is_ok());
 }
 
 #[tokio::test]

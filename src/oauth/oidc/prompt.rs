@@ -14,7 +14,8 @@
 //!   `request_started_at`, the time the client's request first arrived,
 //!   which the pages carry along with the request's other parameters: a
 //!   session whose `auth_time` is at or after it was signed in during this
-//!   request. The field is no more trusted than the request's other
+//!   request, except on the request's first step, when none can have been
+//!   (`Situation::arrived_now`). The field is no more trusted than the request's other
 //!   parameters: whoever holds the browser could as well drop `prompt=login`
 //!   from the URL. What a relying party can rely on is `auth_time`, which
 //!   every ID token carries, and which is always the session's real
@@ -56,6 +57,13 @@ pub struct Situation<'a> {
     /// When the client's request first arrived (see the module comment); a
     /// time in the future counts as `now`.
     pub request_started_at: i64,
+    /// This is the request's first step: it has just arrived, so no
+    /// sign-in can have happened during it, whatever the clock says.
+    /// `auth_time` has whole seconds: without this, a session begun in the
+    /// same second as the request arrived would pass for a sign-in made
+    /// for it, and `prompt=login`, `max_age=0` or a hint naming another
+    /// user would be answered without the sign-in page.
+    pub arrived_now: bool,
     pub consent: Consent,
     /// The subject the client requires ([`required_subject`]). The answer
     /// must be for that user or fail, never for another user with a session.
@@ -87,10 +95,13 @@ pub fn next_step(request: &OidcRequest, situation: &Situation) -> Next {
         };
     };
     let started = situation.request_started_at.min(situation.now);
-    let signed_in_now = session.auth_time >= started;
-    let too_old = request
-        .max_age
-        .is_some_and(|max_age| situation.now.saturating_sub(session.auth_time) > max_age);
+    let signed_in_now = !situation.arrived_now && session.auth_time >= started;
+    // §3.1.2.1: "max_age=0 is equivalent to prompt=login", said outright:
+    // in whole seconds a sign-in of this very second has an elapsed time
+    // of 0, which is not more than 0.
+    let too_old = request.max_age.is_some_and(|max_age| {
+        max_age == 0 || situation.now.saturating_sub(session.auth_time) > max_age
+    });
     let wrong_user = situation
         .required_subject
         .is_some_and(|sub| sub != subject(session.user_id));

@@ -22,6 +22,7 @@ fn signed_in(age: i64) -> Situation<'static> {
         }),
         now: NOW,
         request_started_at: STARTED,
+        arrived_now: false,
         consent: Consent::Remembered,
         required_subject: None,
     }
@@ -163,6 +164,32 @@ fn max_age_is_satisfied_by_a_sign_in_during_this_request_however_long_ago() {
     assert_eq!(next(&[], Some(0), old_session()), Next::ShowLogin);
     assert_eq!(next(&[], Some(0), fresh_session()), Next::Approve);
     assert_eq!(next(&[], Some(10), fresh_session()), Next::Approve);
+}
+
+// A session begun in the very second the request arrived was not begun
+// for it: whole-second times cannot tell, the first step can.
+#[test]
+fn on_arrival_no_session_counts_as_a_sign_in_for_this_request() {
+    let arriving = Situation {
+        request_started_at: NOW,
+        arrived_now: true,
+        ..signed_in(0)
+    };
+    assert_eq!(next(&[Prompt::Login], None, arriving), Next::ShowLogin);
+    assert_eq!(next(&[], Some(0), arriving), Next::ShowLogin);
+    let hinted = requiring(arriving, "2");
+    assert_eq!(next(&[], None, hinted), Next::ShowLogin);
+    // The next step, after the sign-in page, in that same second.
+    let signed_in_now = Situation {
+        arrived_now: false,
+        ..arriving
+    };
+    assert_eq!(next(&[Prompt::Login], None, signed_in_now), Next::Approve);
+    assert_eq!(next(&[], Some(0), signed_in_now), Next::Approve);
+    assert_eq!(
+        next(&[Prompt::None], Some(0), arriving),
+        Next::Fail(ErrorCode::LoginRequired)
+    );
 }
 
 #[test]
