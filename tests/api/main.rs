@@ -25,6 +25,7 @@ mod metrics;
 mod migrations;
 mod multinode;
 mod nginx;
+mod oidc;
 mod openapi;
 mod pages;
 mod postgres_outage;
