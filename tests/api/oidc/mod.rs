@@ -77,8 +77,10 @@
 //!   ones: `request` and `request_uri` are answered `request_not_supported`
 //!   and `request_uri_not_supported` (discovery says both are false).
 //! - The Dynamic OP plan (`oidcc-registration-*`, sector identifiers,
-//!   pairwise subjects): no OpenID dynamic registration, public subjects
-//!   only.
+//!   pairwise subjects): a Dynamic OP must offer the `id_token` and
+//!   `id_token token` response types (Core §15.2), which we do not, and
+//!   subjects are public only; RFC 7591 self-registration, where the
+//!   operator opens it, has tests of its own.
 //! - Front- and back-channel logout plans: not implemented (no `sid`).
 
 mod consent;
