@@ -156,7 +156,7 @@ async fn grant(
         now,
         scope,
         Refresh::WithScope(scope),
-        Access::Opaque,
+        Access::opaque(),
     )?;
     let grant = tokens::new_grant(client_id, Some(user_id), now);
     store.issue_grant(&grant, &minted.rows).await?;
@@ -188,6 +188,7 @@ async fn code(
             code_challenge: Some(challenge.to_owned()),
             expires_at: portcullis::time::now() + 3600,
             oidc: None,
+            resources: Vec::new(),
         })
         .await?;
     Ok(code)

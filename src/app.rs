@@ -10,6 +10,8 @@ use crate::http::{self, AppState};
 use crate::keys::SigningKeys;
 use crate::limits::LimitSettings;
 use crate::metrics::Metrics;
+use crate::oauth::clients::MetadataDocuments;
+use crate::oauth::registration::metadata_document::MetadataDocumentFetcher;
 use crate::oauth::{Provider, Settings};
 use crate::store::{self, SharedStore};
 use axum::extract::ConnectInfo;
@@ -63,7 +65,8 @@ impl App {
     pub async fn build(mut config: Config) -> anyhow::Result<Self> {
         let store = store::open(&config.database_url, config.db_max_connections).await?;
         if config.demo {
-            crate::demo::seed(store.as_ref()).await?;
+            let api = crate::oauth::example_api(config.issuer());
+            crate::demo::seed(store.as_ref(), &api).await?;
             // The demo clients' scopes (the Tornado seed's `restaurent`
             // among them) exist only in demo mode.
             for scope in crate::demo::scopes() {
@@ -106,7 +109,7 @@ impl App {
             )
             .await?,
         );
-        let provider = Provider::new(
+        let mut provider = Provider::new(
             store.clone(),
             settings,
             limits,
@@ -114,6 +117,13 @@ impl App {
             audit.clone(),
             metrics.clone(),
         );
+        if let Some(policy) = config.metadata_document_policy()? {
+            provider.metadata_documents = Some(Arc::new(MetadataDocuments {
+                fetcher: MetadataDocumentFetcher::new(policy)?,
+                scopes: config.self_registration_scopes(),
+                insecure_http: config.insecure_http,
+            }));
+        }
         let connections = Connections {
             header_timeout: Duration::from_secs(config.header_timeout),
             shutdown_timeout: Duration::from_secs(config.shutdown_timeout),

@@ -7,6 +7,7 @@
 
 use crate::keys::{KeyEncryptionKey, RotationPolicy};
 use crate::oauth::registration::dynamic::RegistrationMode;
+use crate::oauth::registration::metadata_document::{AllowEntry, FetchPolicy};
 use crate::oauth::registration::redirect_uri::is_loopback;
 use anyhow::{bail, Context};
 use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser};
@@ -247,6 +248,25 @@ pub struct Config {
         default_value_t = 86_400
     )]
     pub registration_unused_ttl: i64,
+    /// Accept Client ID Metadata Documents: a client_id that is an https
+    /// URL is fetched and describes a public client (MCP 2025-11-25)
+    /// [default: true with --demo, else false].
+    #[arg(long, global = true, env = "PORTCULLIS_CLIENT_METADATA_DOCUMENTS")]
+    pub client_metadata_documents: Option<bool>,
+    /// A host, address or network (CIDR) metadata documents may be fetched
+    /// from although it is private, loopback or link-local (repeat, or
+    /// comma-separated). For development only.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_METADATA_DOCUMENT_ALLOW",
+        value_delimiter = ','
+    )]
+    pub metadata_document_allow: Vec<AllowEntry>,
+    /// A PEM file of certificate authorities trusted for metadata documents
+    /// besides the public ones (a private CA).
+    #[arg(long, global = true, env = "PORTCULLIS_METADATA_DOCUMENT_CA")]
+    pub metadata_document_ca: Option<PathBuf>,
     /// The key that encrypts signing keys at rest: 32 random bytes in
     /// base64 (`openssl rand -base64 32`). Required to serve, unless a file
     /// is named; `--demo` creates one beside an SQLite database.
@@ -464,6 +484,29 @@ impl Config {
                 crate::oauth::registration::dynamic::REGISTRATION_PATH
             )
         })
+    }
+
+    /// Whether client_ids that are https URLs are fetched as Client ID
+    /// Metadata Documents: as set, or with `--demo`.
+    pub fn client_metadata_documents(&self) -> bool {
+        self.client_metadata_documents.unwrap_or(self.demo)
+    }
+
+    /// How metadata documents are fetched, when they are accepted.
+    pub fn metadata_document_policy(&self) -> anyhow::Result<Option<FetchPolicy>> {
+        if !self.client_metadata_documents() {
+            return Ok(None);
+        }
+        let extra_root_certificates = match &self.metadata_document_ca {
+            Some(path) => vec![std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?],
+            None => Vec::new(),
+        };
+        Ok(Some(FetchPolicy {
+            allow: self.metadata_document_allow.clone(),
+            extra_root_certificates,
+            ..FetchPolicy::default()
+        }))
     }
 
     /// The scopes self-registered clients may register: the operator's

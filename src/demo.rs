@@ -7,7 +7,9 @@ use crate::crypto;
 use crate::keys::SigningAlg;
 use crate::oauth::oidc::claims::UserClaims;
 use crate::oauth::vocabulary::{AccessTokenFormat, AuthMethod, GrantType, ResponseType};
-use crate::store::{Client, OpeningHours, Registrant, Restaurant, Store, StoreError, StoreResult};
+use crate::store::{
+    Client, OpeningHours, Registrant, Resource, Restaurant, Store, StoreError, StoreResult,
+};
 
 /// Another node seeding the same empty database at the same moment wins
 /// the insert; that is as good as having seeded it here.
@@ -111,7 +113,14 @@ pub fn scopes() -> impl Iterator<Item = &'static str> {
     CLIENTS.iter().flat_map(|client| client.scope.split(' '))
 }
 
-pub async fn seed(store: &dyn Store) -> anyhow::Result<()> {
+/// The scopes of the example API as a resource (RFC 8707, RFC 9728): what
+/// MCP clients that register themselves ask for, so among those
+/// self-registration opens by default.
+pub const API_SCOPES: &str = "profile";
+
+/// Seeds the demo data; `api` is the example API's resource identifier
+/// (`<issuer>/api`).
+pub async fn seed(store: &dyn Store, api: &str) -> anyhow::Result<()> {
     if store.user_by_name("mike").await?.is_none() {
         let hash = crypto::hash_password("pass".into()).await?;
         match store.create_user("mike", &hash).await {
@@ -120,6 +129,14 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<()> {
             Err(StoreError::Conflict) => {}
             Err(error) => return Err(error.into()),
         }
+    }
+    if store.resource(api).await?.is_none() {
+        let resource = Resource {
+            identifier: api.to_owned(),
+            scope: API_SCOPES.into(),
+            created_at: crate::time::now(),
+        };
+        store.put_resource(&resource).await?;
     }
     // Each missing client costs an Argon2id hash: hash them side by side.
     futures::future::try_join_all(CLIENTS.iter().map(|client| ensure_client(store, client)))

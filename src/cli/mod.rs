@@ -1,5 +1,5 @@
 //! The command line (clap): `serve`, `migrate`, `user`, `client`,
-//! `registration`, `token`, `keys`, `admin-key`, `audit`, `backup`.
+//! `registration`, `resource`, `token`, `keys`, `admin-key`, `audit`, `backup`.
 //! Every setting of [`Config`] is a global flag, so any command reads the
 //! same database and rules as the server would.
 
@@ -9,6 +9,7 @@ mod keys;
 pub mod logging;
 mod operations;
 mod registration;
+mod resources;
 mod users;
 
 use crate::config::Config;
@@ -54,6 +55,9 @@ pub enum Command {
     /// Self-registration (RFC 7591): initial access tokens.
     #[command(subcommand)]
     Registration(registration::RegistrationCommand),
+    /// Protected resources tokens may be bound to (RFC 8707).
+    #[command(subcommand)]
+    Resource(resources::ResourceCommand),
     /// Token maintenance.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -155,6 +159,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Client(command) => clients::run(&context, command).await,
         Command::Registration(command) => registration::run(&context, command).await,
         Command::Keys(command) => keys::run(&context, command).await,
+        Command::Resource(command) => resources::run(&context, command).await,
         Command::AdminKey(command) => admin_keys::run(&context, command).await,
         Command::Audit { since, kind } => {
             operations::audit(&context, since.unwrap_or(0), kind).await

@@ -83,61 +83,73 @@ impl IntoResponse for ApiError {
 
 impl IntoResponse for BearerError {
     fn into_response(self) -> Response {
-        let (status, challenge, code, description) = match self {
-            // RFC 6750 §3.1: a request without credentials gets the bare
-            // challenge, with no error code or other error information.
-            BearerError::Missing => {
-                let challenge = HeaderValue::from_static("Bearer realm=\"portcullis\"");
-                return (
-                    StatusCode::UNAUTHORIZED,
-                    [(header::WWW_AUTHENTICATE, challenge)],
-                )
-                    .into_response();
-            }
-            BearerError::InvalidRequest(description) => (
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "Bearer realm=\"{REALM}\", error=\"invalid_request\", \
-                     error_description=\"{description}\""
-                ),
-                "invalid_request",
-                description.to_owned(),
-            ),
-            BearerError::InvalidToken => (
-                StatusCode::UNAUTHORIZED,
-                format!(
-                    "Bearer realm=\"{REALM}\", error=\"invalid_token\", \
-                     error_description=\"the access token is invalid, expired or revoked\""
-                ),
-                "invalid_token",
-                "the access token is invalid, expired or revoked".to_owned(),
-            ),
-            BearerError::InsufficientScope(needed) => (
-                StatusCode::FORBIDDEN,
-                format!(
-                    "Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{needed}\""
-                ),
-                "insufficient_scope",
-                format!("this resource needs: {needed}"),
-            ),
-            BearerError::NeedsUser => (
-                StatusCode::FORBIDDEN,
-                format!(
-                    "Bearer realm=\"{REALM}\", error=\"insufficient_scope\", \
-                     error_description=\"this resource needs a token issued for a user\""
-                ),
-                "insufficient_scope",
-                "this resource needs a token issued for a user".to_owned(),
-            ),
-            BearerError::Unavailable(error) => return ApiError::OAuth(error).into_response(),
-        };
-        let body = json!({ "error": code, "error_description": description });
-        let mut response = (status, Json(body)).into_response();
-        if let Ok(value) = HeaderValue::from_str(&challenge) {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, value);
-        }
-        response
+        bearer_challenge(self, None)
     }
+}
+
+/// The answer to a refused bearer token (RFC 6750 §3): the status, the
+/// `WWW-Authenticate` challenge and the same error as JSON. A protected
+/// resource with RFC 9728 metadata names it in every challenge
+/// (`resource_metadata`, RFC 9728 §5.1), so that a client can find the
+/// authorization server from the 401 alone.
+pub fn bearer_challenge(error: BearerError, resource_metadata: Option<&str>) -> Response {
+    let (status, code, description, scope) = match error {
+        // RFC 6750 §3.1: a request without credentials gets the bare
+        // challenge, with no error code or other error information.
+        BearerError::Missing => (StatusCode::UNAUTHORIZED, None, String::new(), None),
+        BearerError::InvalidRequest(description) => (
+            StatusCode::BAD_REQUEST,
+            Some("invalid_request"),
+            description.to_owned(),
+            None,
+        ),
+        BearerError::InvalidToken => (
+            StatusCode::UNAUTHORIZED,
+            Some("invalid_token"),
+            "the access token is invalid, expired or revoked".to_owned(),
+            None,
+        ),
+        BearerError::WrongAudience => (
+            StatusCode::UNAUTHORIZED,
+            Some("invalid_token"),
+            "the access token is for another resource".to_owned(),
+            None,
+        ),
+        BearerError::InsufficientScope(needed) => (
+            StatusCode::FORBIDDEN,
+            Some("insufficient_scope"),
+            format!("this resource needs: {needed}"),
+            Some(needed),
+        ),
+        BearerError::NeedsUser => (
+            StatusCode::FORBIDDEN,
+            Some("insufficient_scope"),
+            "this resource needs a token issued for a user".to_owned(),
+            None,
+        ),
+        BearerError::Unavailable(error) => return ApiError::OAuth(error).into_response(),
+    };
+    let mut challenge = format!("Bearer realm=\"{REALM}\"");
+    if let Some(url) = resource_metadata {
+        challenge.push_str(&format!(", resource_metadata=\"{url}\""));
+    }
+    let mut response = match code {
+        Some(code) => {
+            challenge.push_str(&format!(
+                ", error=\"{code}\", error_description=\"{description}\""
+            ));
+            if let Some(scope) = scope {
+                challenge.push_str(&format!(", scope=\"{scope}\""));
+            }
+            let body = json!({ "error": code, "error_description": description });
+            (status, Json(body)).into_response()
+        }
+        None => status.into_response(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
 }

@@ -24,6 +24,7 @@ pub async fn metadata(State(state): State<AppState>) -> impl IntoResponse {
             signing_algs: &SigningAlg::ALL,
             userinfo_signing_algs: &SigningAlg::ALL,
             registration_endpoint: state.config.registration_endpoint().as_deref(),
+            client_id_metadata_documents: state.provider.metadata_documents.is_some(),
         },
     );
     ([(header::CACHE_CONTROL, CACHE_CONTROL)], Json(document))

@@ -113,6 +113,8 @@ pub fn router(state: AppState) -> Router {
             USERINFO_PATH,
             get(userinfo::userinfo).post(userinfo::userinfo),
         )
+        .route("/api", get(resources::api).post(resources::api))
+        .route(resources::METADATA_PATH, get(resources::metadata))
         .layer(
             CorsLayer::new()
                 .allow_origin(Any)

@@ -1,22 +1,28 @@
-//! Protected resources (RFC 6750): /api/me and the seeds' restaurant API
-//! (SPEC §4), which shows how a resource server guards its routes.
+//! The example API, a protected resource (RFC 6750) whose resource
+//! identifier is `<issuer>/api` (RFC 8707): /api itself, /api/me and the
+//! seeds' restaurant API (SPEC §4), with its protected resource metadata
+//! (RFC 9728). It shows how a resource server guards its routes: a token
+//! bound to another resource is refused, and every challenge names the
+//! metadata, so that a client (an MCP client, say) finds its way to the
+//! authorization server from a 401 alone.
 
-use super::error::ApiError;
+use super::error::{bearer_challenge, ApiError};
 use super::extract::{bearer_token, read_body};
 use super::AppState;
 use crate::oauth::bearer::{self, BearerError, Requirement};
-use crate::oauth::OAuthError;
+use crate::oauth::{OAuthError, Settings};
 use crate::store::{
     OpeningHours, Restaurant, RestaurantKey, RestaurantPatch, StoreError, TokenRecord,
 };
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::borrow::Cow;
+use url::Url;
 
 const READ: Requirement = Requirement {
     any_scope: &["restaurants:read"],
@@ -27,19 +33,115 @@ const WRITE: Requirement = Requirement {
     user: false,
 };
 
-pub(super) async fn require(
+/// Checks the request's bearer token for the example API (whose resource
+/// identifier is `<issuer>/api`, RFC 8707).
+async fn verify(
     state: &AppState,
     headers: &HeaderMap,
     requirement: Requirement,
 ) -> Result<TokenRecord, BearerError> {
-    bearer::verify(&state.provider, bearer_token(headers), requirement).await
+    let api = state.provider.settings.default_resource();
+    bearer::verify(
+        &state.provider,
+        bearer_token(headers),
+        requirement,
+        Some(&api),
+    )
+    .await
+}
+
+/// [`verify`], with a refusal answered as this resource answers it: its
+/// RFC 9728 metadata named in the challenge.
+pub(super) async fn require(
+    state: &AppState,
+    headers: &HeaderMap,
+    requirement: Requirement,
+) -> Result<TokenRecord, Response> {
+    verify(state, headers, requirement)
+        .await
+        .map_err(|error| refused(state, error))
+}
+
+fn refused(state: &AppState, error: BearerError) -> Response {
+    bearer_challenge(error, Some(&metadata_url(&state.provider.settings)))
+}
+
+/// Where the example API's protected resource metadata is (RFC 9728 §3.1:
+/// the well-known segment goes between the host and the resource's path).
+pub fn metadata_url(settings: &Settings) -> String {
+    let api = settings.default_resource();
+    match Url::parse(&api) {
+        Ok(url) => format!(
+            "{}{METADATA_PREFIX}{}",
+            &url[..url::Position::BeforePath],
+            url.path()
+        ),
+        Err(_) => format!("{api}{METADATA_PREFIX}"),
+    }
+}
+
+/// RFC 9728 §3.
+const METADATA_PREFIX: &str = "/.well-known/oauth-protected-resource";
+
+/// The path the example API's metadata is served at.
+pub const METADATA_PATH: &str = "/.well-known/oauth-protected-resource/api";
+
+/// GET /.well-known/oauth-protected-resource/api (RFC 9728 §3.2): the
+/// example API, the authorization server that protects it, and the scopes
+/// it understands (those its registered resource names, if the operator
+/// registered it).
+pub async fn metadata(State(state): State<AppState>) -> Result<Response, Response> {
+    let settings = &state.provider.settings;
+    let resource = settings.default_resource();
+    let registered = state
+        .provider
+        .store
+        .resource(&resource)
+        .await
+        .map_err(|e| ApiError::from(OAuthError::from(e)).into_response())?;
+    let mut document = json!({
+        "resource": resource,
+        "authorization_servers": [settings.issuer],
+        "bearer_methods_supported": ["header"],
+        "resource_name": "Portcullis example API",
+    });
+    if let Some(registered) = registered.filter(|r| !r.scope.is_empty()) {
+        let scopes: Vec<&str> = registered.scope.split_whitespace().collect();
+        document["scopes_supported"] = json!(scopes);
+    }
+    let cache = [(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    )];
+    Ok((cache, Json(document)).into_response())
+}
+
+/// GET|POST /api: the example API's own address, its resource identifier:
+/// a client that finds the resource by calling it (MCP clients do) gets
+/// the challenge here, and with a token, what the token says.
+pub async fn api(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, Response> {
+    let any = Requirement {
+        any_scope: &[],
+        user: false,
+    };
+    let record = require(&state, &headers, any).await?;
+    Ok(Json(json!({
+        "resource": state.provider.settings.default_resource(),
+        "client_id": record.client_id,
+        "sub": record.user_id,
+        "username": record.username,
+        "scope": record.scope,
+    })))
 }
 
 /// GET|POST /api/me: who the token's user is.
 pub async fn me(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Json<Value>, BearerError> {
+) -> Result<Json<Value>, Response> {
     let record = require(
         &state,
         &headers,
@@ -66,10 +168,10 @@ pub(super) async fn restaurants_for(
 ) -> Result<(Vec<Restaurant>, bool), Response> {
     let detailed = match bearer_token(headers) {
         None => false,
-        Some(_) => match require(state, headers, details).await {
+        Some(_) => match verify(state, headers, details).await {
             Ok(_) => true,
             Err(BearerError::InsufficientScope(_)) => false,
-            Err(error) => return Err(error.into_response()),
+            Err(error) => return Err(refused(state, error)),
         },
     };
     let restaurants = state
@@ -133,9 +235,7 @@ pub async fn update_restaurant(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Response> {
-    require(&state, &headers, WRITE)
-        .await
-        .map_err(IntoResponse::into_response)?;
+    require(&state, &headers, WRITE).await?;
     let id: i64 = id
         .parse()
         .map_err(|_| invalid("the restaurant id must be a number"))?;
@@ -169,12 +269,12 @@ pub(super) async fn apply(
     patch.check().map_err(invalid)?;
     match state.provider.store.update_restaurant(key, patch).await {
         Ok(Some(restaurant)) => Ok(restaurant),
-        Ok(None) => Err(refused(
+        Ok(None) => Err(failed(
             StatusCode::NOT_FOUND,
             "not_found",
             "no such restaurant",
         )),
-        Err(StoreError::Conflict) => Err(refused(
+        Err(StoreError::Conflict) => Err(failed(
             StatusCode::CONFLICT,
             "conflict",
             "another restaurant has this name",
@@ -187,7 +287,7 @@ pub(super) fn invalid(description: impl Into<Cow<'static, str>>) -> Response {
     ApiError::from(OAuthError::invalid_request(description)).into_response()
 }
 
-fn refused(status: StatusCode, error: &str, description: &str) -> Response {
+fn failed(status: StatusCode, error: &str, description: &str) -> Response {
     let body = json!({ "error": error, "error_description": description });
     (status, Json(body)).into_response()
 }

@@ -63,9 +63,7 @@ pub async fn update(
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Json<Value>, Response> {
-    resources::require(&state, &headers, WRITE)
-        .await
-        .map_err(IntoResponse::into_response)?;
+    resources::require(&state, &headers, WRITE).await?;
     let params = parse_urlencoded(uri.query().unwrap_or("").as_bytes())
         .and_then(Params::from_pairs)
         .map_err(|error| ApiError::from(error).into_response())?;

@@ -15,6 +15,10 @@ pub enum BearerError {
     InvalidRequest(&'static str),
     /// Expired, revoked, unknown or malformed → 401 invalid_token.
     InvalidToken,
+    /// Bound to other resources (RFC 8707) → 401 invalid_token: a resource
+    /// must refuse a token meant for another (RFC 9068 §4; MCP
+    /// authorization, "Token Audience Binding and Validation").
+    WrongAudience,
     /// The token lacks the scope the resource needs → 403.
     InsufficientScope(&'static str),
     /// The resource is about a user and the token has none
@@ -33,10 +37,15 @@ pub struct Requirement {
     pub user: bool,
 }
 
+/// Checks a bearer token for a resource. `resource` is the resource's
+/// identifier when it is one tokens may be bound to: a token bound to
+/// others is refused there, one bound to none is accepted (as before RFC
+/// 8707: the seeds' flows name no resource).
 pub async fn verify(
     provider: &Provider,
     token: Option<&str>,
     requirement: Requirement,
+    resource: Option<&str>,
 ) -> Result<TokenRecord, BearerError> {
     let token = token.ok_or(BearerError::Missing)?;
     let record = provider
@@ -47,6 +56,12 @@ pub async fn verify(
         .ok_or(BearerError::InvalidToken)?;
     if record.kind != TokenKind::Access || !record.is_active(provider.clock.now()) {
         return Err(BearerError::InvalidToken);
+    }
+    let bound_elsewhere = resource.is_some_and(|resource| {
+        !record.audience.is_empty() && !record.audience.iter().any(|aud| aud == resource)
+    });
+    if bound_elsewhere {
+        return Err(BearerError::WrongAudience);
     }
     if requirement.user && record.user_id.is_none() {
         return Err(BearerError::NeedsUser);
@@ -75,7 +90,7 @@ mod tests {
             NOW,
             scope,
             Refresh::WithScope(scope),
-            Access::Opaque,
+            Access::opaque(),
         )
         .unwrap();
         let grant = tokens::new_grant(&client.client_id, user, NOW);
@@ -96,15 +111,15 @@ mod tests {
     async fn no_token_is_missing_and_a_bad_expired_or_refresh_token_invalid() {
         let core = Core::new().await;
         assert_eq!(
-            verify(&core.provider, None, ANY).await.unwrap_err(),
+            verify(&core.provider, None, ANY, None).await.unwrap_err(),
             BearerError::Missing
         );
-        let invalid = verify(&core.provider, Some("garbage"), ANY)
+        let invalid = verify(&core.provider, Some("garbage"), ANY, None)
             .await
             .unwrap_err();
         assert_eq!(invalid, BearerError::InvalidToken);
         let (access, refresh) = issued(&core, "profile", Some(1)).await;
-        let refresh = verify(&core.provider, refresh.as_deref(), ANY)
+        let refresh = verify(&core.provider, refresh.as_deref(), ANY, None)
             .await
             .unwrap_err();
         assert_eq!(
@@ -112,9 +127,11 @@ mod tests {
             BearerError::InvalidToken,
             "a refresh token is not a bearer token"
         );
-        assert!(verify(&core.provider, Some(&access), ANY).await.is_ok());
+        assert!(verify(&core.provider, Some(&access), ANY, None)
+            .await
+            .is_ok());
         core.provider.clock.advance(3600);
-        let expired = verify(&core.provider, Some(&access), ANY)
+        let expired = verify(&core.provider, Some(&access), ANY, None)
             .await
             .unwrap_err();
         assert_eq!(expired, BearerError::InvalidToken);
@@ -128,7 +145,7 @@ mod tests {
             any_scope: &[],
             user: true,
         };
-        let refused = verify(&core.provider, Some(&userless), about_a_user)
+        let refused = verify(&core.provider, Some(&userless), about_a_user, None)
             .await
             .unwrap_err();
         assert_eq!(refused, BearerError::NeedsUser);
@@ -136,11 +153,13 @@ mod tests {
             any_scope: &["write", "admin"],
             user: false,
         };
-        let refused = verify(&core.provider, Some(&userless), writing)
+        let refused = verify(&core.provider, Some(&userless), writing, None)
             .await
             .unwrap_err();
         assert_eq!(refused, BearerError::InsufficientScope("write"));
         let (admin, _) = issued(&core, "admin", None).await;
-        assert!(verify(&core.provider, Some(&admin), writing).await.is_ok());
+        assert!(verify(&core.provider, Some(&admin), writing, None)
+            .await
+            .is_ok());
     }
 }

@@ -126,7 +126,7 @@ pub async fn authenticate(
     // An unknown id and a wrong generated secret are counted alike, per
     // (client id, address) and per address.
     let unguessable = Counter::client_from(client_id, request.address).and_address(request.address);
-    let Some(client) = provider.store.client(client_id).await? else {
+    let Some(client) = super::clients::find(provider, client_id).await? else {
         return Err(limiter
             .count_failure(&unguessable, wrong_credentials())
             .await);

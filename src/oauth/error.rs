@@ -39,6 +39,9 @@ pub enum ErrorCode {
     RequestUriNotSupported,
     /// Core §3.1.2.6: the `registration` parameter is not supported.
     RegistrationNotSupported,
+    /// RFC 8707 §2: a `resource` that is not a registered resource, or not
+    /// one the grant was for.
+    InvalidTarget,
 }
 
 impl ErrorCode {
@@ -57,6 +60,7 @@ impl ErrorCode {
                 "temporarily_unavailable"
             }
             ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::InvalidTarget => "invalid_target",
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
             ErrorCode::LoginRequired => "login_required",

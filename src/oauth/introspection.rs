@@ -8,6 +8,7 @@
 //! as if it did not exist.
 
 use super::client_auth::{self, ClientRequest};
+use super::oidc::id_token::Audience;
 use super::tokens;
 use super::{OAuthError, Provider};
 use crate::store::TokenKind;
@@ -33,6 +34,10 @@ pub struct ActiveToken {
     pub exp: i64,
     pub iat: i64,
     pub iss: String,
+    /// The resources the token is for (RFC 8707, RFC 7662 §2.2), when it
+    /// was asked for any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aud: Option<Audience>,
 }
 
 pub async fn introspect(
@@ -73,6 +78,7 @@ pub async fn introspect(
             exp: record.expires_at,
             iat: record.issued_at,
             iss: provider.settings.issuer.clone(),
+            aud: Audience::of(&record.audience),
         }),
     })
 }
@@ -93,7 +99,7 @@ mod tests {
             NOW,
             "profile",
             Refresh::None,
-            Access::Opaque,
+            Access::opaque(),
         )
         .unwrap();
         let grant = tokens::new_grant(&client.client_id, None, NOW);

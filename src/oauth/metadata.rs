@@ -22,6 +22,10 @@ pub struct Metadata {
     /// RFC 7591's endpoint, once clients may register themselves.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registration_endpoint: Option<String>,
+    /// draft-ietf-oauth-client-id-metadata-document §6: https client_ids
+    /// are fetched as metadata documents; left out when they are not.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub client_id_metadata_document_supported: bool,
     scopes_supported: Vec<String>,
     response_types_supported: &'static [ResponseType],
     response_modes_supported: &'static [ResponseMode],
@@ -46,6 +50,7 @@ impl Metadata {
             revocation_endpoint: url("/oauth/revoke"),
             introspection_endpoint: url("/oauth/introspect"),
             registration_endpoint: None,
+            client_id_metadata_document_supported: false,
             scopes_supported,
             response_types_supported: ResponseType::ALL,
             response_modes_supported: RESPONSE_MODES_SUPPORTED,

@@ -5,6 +5,7 @@
 pub mod authorize;
 pub mod bearer;
 pub mod client_auth;
+pub mod clients;
 pub mod end_session;
 pub mod error;
 pub mod grants;
@@ -15,6 +16,7 @@ pub mod oidc;
 pub mod params;
 pub mod pkce;
 pub mod registration;
+pub mod resources;
 pub mod revocation;
 pub mod scope;
 pub mod tokens;
@@ -52,12 +54,17 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The resource a JWT access token is for when the request names none
-    /// (RFC 9068 §3's default resource indicator): the example resource
-    /// API at `<issuer>/api`.
+    /// The example API's resource identifier (RFC 8707): also what a JWT
+    /// access token is for when the request names no resource (RFC 9068
+    /// §3's default resource indicator).
     pub fn default_resource(&self) -> String {
-        format!("{}/api", self.issuer)
+        example_api(&self.issuer)
     }
+}
+
+/// The example API of the server at `issuer`: `<issuer>/api`.
+pub fn example_api(issuer: &str) -> String {
+    format!("{issuer}/api")
 }
 
 /// The protocol core with its store: what every endpoint calls into.
@@ -74,6 +81,8 @@ pub struct Provider {
     pub audit: Audit,
     /// Counters the rules move (tokens issued); in memory only.
     pub metrics: Metrics,
+    /// Client ID Metadata Documents, when they are accepted.
+    pub metadata_documents: Option<Arc<clients::MetadataDocuments>>,
     grants: grants::Registry,
 }
 
@@ -94,6 +103,7 @@ impl Provider {
             keys,
             audit,
             metrics,
+            metadata_documents: None,
             grants: grants::Registry::standard(),
         }
     }

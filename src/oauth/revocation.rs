@@ -56,7 +56,7 @@ mod tests {
             NOW,
             "profile",
             Refresh::WithScope("profile"),
-            Access::Opaque,
+            Access::opaque(),
         )
         .unwrap();
         let grant = tokens::new_grant(&client.client_id, Some(1), NOW);

@@ -10,7 +10,7 @@
 //! JWT stays verifiable offline until it expires, so its lifetime is short
 //! (`Settings::jwt_access_token_ttl`).
 
-use super::oidc::id_token::subject;
+use super::oidc::id_token::{subject, Audience};
 use super::{OAuthError, Provider, Settings};
 use crate::crypto;
 use crate::keys::{KeyRing, SigningAlg};
@@ -48,15 +48,22 @@ pub enum Refresh<'a> {
     WithScope(&'a str),
 }
 
-/// How an access token is written.
-pub enum Access {
+/// How an access token is written, and which resources it is for.
+pub struct Access {
+    format: Format,
+    /// RFC 8707 §2: the resources named for it (its `aud`); empty: none.
+    audience: Vec<String>,
+}
+
+enum Format {
     Opaque,
     /// An RFC 9068 JWT.
     Jwt(JwtAccess),
 }
 
-/// What an RFC 9068 access token says besides its scope and times.
-pub struct JwtAccess {
+/// What an RFC 9068 access token says besides its scope, times and
+/// audience.
+struct JwtAccess {
     ring: Arc<KeyRing>,
     alg: SigningAlg,
     issuer: String,
@@ -64,23 +71,39 @@ pub struct JwtAccess {
     /// The user's subject, or the client's id when there is no user
     /// (RFC 9068 §2.2).
     subject: String,
-    audience: String,
+    /// `aud` when no resource was named: the example API.
+    default_audience: String,
 }
 
 impl Access {
-    /// The format `client` registered for, for a token of `user_id`.
-    pub fn for_client(provider: &Provider, client: &Client, user_id: Option<i64>) -> Self {
-        match client.access_token_format {
-            AccessTokenFormat::Opaque => Access::Opaque,
-            AccessTokenFormat::Jwt => Access::Jwt(JwtAccess {
+    /// An opaque token for no resource in particular.
+    pub fn opaque() -> Self {
+        Access {
+            format: Format::Opaque,
+            audience: Vec::new(),
+        }
+    }
+
+    /// The format `client` registered for, for a token of `user_id` bound
+    /// to `audience`.
+    pub fn for_client(
+        provider: &Provider,
+        client: &Client,
+        user_id: Option<i64>,
+        audience: Vec<String>,
+    ) -> Self {
+        let format = match client.access_token_format {
+            AccessTokenFormat::Opaque => Format::Opaque,
+            AccessTokenFormat::Jwt => Format::Jwt(JwtAccess {
                 ring: provider.keys.ring(),
                 alg: client.id_token_signed_response_alg,
                 issuer: provider.settings.issuer.clone(),
                 client_id: client.client_id.clone(),
                 subject: user_id.map_or_else(|| client.client_id.clone(), subject),
-                audience: provider.settings.default_resource(),
+                default_audience: provider.settings.default_resource(),
             }),
-        }
+        };
+        Access { format, audience }
     }
 }
 
@@ -89,7 +112,7 @@ impl Access {
 struct AccessClaims {
     iss: String,
     exp: i64,
-    aud: String,
+    aud: Audience,
     sub: String,
     client_id: String,
     iat: i64,
@@ -106,14 +129,14 @@ pub fn mint(
 ) -> Result<Minted, OAuthError> {
     // The value whose key is stored: the token itself, or a JWT's `jti`.
     let id = crypto::new_token();
-    let (access_token, lifetime) = match access {
-        Access::Opaque => (id.clone(), settings.access_token_ttl),
-        Access::Jwt(jwt) => {
+    let (access_token, lifetime) = match access.format {
+        Format::Opaque => (id.clone(), settings.access_token_ttl),
+        Format::Jwt(jwt) => {
             let lifetime = settings.jwt_access_token_ttl;
             let claims = AccessClaims {
                 iss: jwt.issuer,
                 exp: now + lifetime,
-                aud: jwt.audience,
+                aud: Audience::of(&access.audience).unwrap_or(Audience::One(jwt.default_audience)),
                 sub: jwt.subject,
                 client_id: jwt.client_id,
                 iat: now,
@@ -133,6 +156,7 @@ pub fn mint(
         scope: scope.to_owned(),
         issued_at: now,
         expires_at: now + lifetime,
+        audience: access.audience,
     }];
     let refresh_token = match refresh {
         Refresh::None => None,
@@ -144,6 +168,8 @@ pub fn mint(
                 scope: refresh_scope.to_owned(),
                 issued_at: now,
                 expires_at: now + settings.refresh_token_ttl,
+                // A refresh token goes to this server only (RFC 8707 §2.2).
+                audience: Vec::new(),
             });
             Some(token)
         }
@@ -203,5 +229,6 @@ pub fn new_grant(client_id: &str, user_id: Option<i64>, now: i64) -> NewGrant {
         user_id,
         created_at: now,
         oidc: None,
+        resources: Vec::new(),
     }
 }

@@ -28,7 +28,8 @@ pub enum UserInfo {
 }
 
 pub async fn userinfo(provider: &Provider, token: Option<&str>) -> Result<UserInfo, BearerError> {
-    let record = bearer::verify(provider, token, REQUIREMENT).await?;
+    // This server's own endpoint: any audience will do.
+    let record = bearer::verify(provider, token, REQUIREMENT, None).await?;
     let unavailable = |error: OAuthError| BearerError::Unavailable(error);
     let user_id = record.user_id.ok_or(BearerError::NeedsUser)?;
     let store = provider.store.as_ref();

@@ -190,6 +190,20 @@ pub trait RegistrationStore {
     async fn update_registration(&self, registration: &ClientRegistration) -> StoreResult<bool>;
 }
 
+/// The protected resources tokens may be bound to (RFC 8707), as the
+/// operator registered them.
+#[async_trait]
+pub trait ResourceStore {
+    /// Registers a resource, or replaces the scopes of one.
+    async fn put_resource(&self, resource: &Resource) -> StoreResult<()>;
+    async fn resource(&self, identifier: &str) -> StoreResult<Option<Resource>>;
+    /// Every resource, by identifier.
+    async fn list_resources(&self) -> StoreResult<Vec<Resource>>;
+    /// Returns whether it existed. Tokens already bound to it keep their
+    /// audience; new ones cannot be asked for.
+    async fn delete_resource(&self, identifier: &str) -> StoreResult<bool>;
+}
+
 /// Signing keys, shared by every node (see `crate::keys`).
 #[async_trait]
 pub trait KeyStore {
@@ -286,6 +300,7 @@ pub trait Store:
     + RegistrationStore
     + KeyStore
     + ConsentStore
+    + ResourceStore
     + SecretStore
     + RestaurantStore
     + AdminKeyStore

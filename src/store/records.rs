@@ -162,6 +162,8 @@ pub struct NewGrant {
     pub created_at: i64,
     /// For an OpenID Connect authorization: what refreshed ID tokens repeat.
     pub oidc: Option<GrantContext>,
+    /// The resources (RFC 8707) its tokens may be for; empty: none named.
+    pub resources: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -171,6 +173,9 @@ pub struct NewToken {
     pub scope: String,
     pub issued_at: i64,
     pub expires_at: i64,
+    /// The resources an access token is for (RFC 8707 §2, its `aud`);
+    /// empty: none named.
+    pub audience: Vec<String>,
 }
 
 /// A stored token joined with its grant and user.
@@ -191,6 +196,10 @@ pub struct TokenRecord {
     pub used: bool,
     /// The grant's OpenID Connect context, if it has one.
     pub oidc: Option<GrantContext>,
+    /// The token's audience (see [`NewToken::audience`]).
+    pub audience: Vec<String>,
+    /// The resources of its grant (see [`NewGrant::resources`]).
+    pub grant_resources: Vec<String>,
 }
 
 impl TokenRecord {
@@ -213,6 +222,8 @@ pub struct NewCode {
     pub code_challenge: Option<String>,
     pub expires_at: i64,
     pub oidc: Option<GrantContext>,
+    /// The resources the authorization request named (RFC 8707 §2.1).
+    pub resources: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -228,6 +239,18 @@ pub struct CodeRecord {
     /// The grant issued from this code, once exchanged.
     pub grant_id: Option<i64>,
     pub oidc: Option<GrantContext>,
+    pub resources: Vec<String>,
+}
+
+/// A protected resource the operator registered (RFC 8707 §2: the values
+/// `resource` may take; RFC 9728: what its metadata says).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    /// An absolute URI without a fragment, as clients send it.
+    pub identifier: String,
+    /// The scopes it understands, space-separated.
+    pub scope: String,
+    pub created_at: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

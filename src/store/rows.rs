@@ -84,6 +84,20 @@ pub fn to_json(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".into())
 }
 
+/// The stored form of a list of resources: space-separated (URIs have no
+/// spaces), NULL when empty.
+pub fn resources_text(resources: &[String]) -> Option<String> {
+    (!resources.is_empty()).then(|| resources.join(" "))
+}
+
+/// A list of resources as [`resources_text`] stored it.
+fn resources(row: &dyn Row, column: usize) -> Result<Vec<String>, RowError> {
+    Ok(row
+        .opt_text(column)?
+        .map(|text| text.split(' ').map(str::to_owned).collect())
+        .unwrap_or_default())
+}
+
 /// The stored form of an optional grant context.
 pub fn context_json(context: &Option<GrantContext>) -> Option<String> {
     context.as_ref().map(to_json)
@@ -251,7 +265,7 @@ macro_rules! token_select {
         "SELECT t.kind, t.grant_id, g.client_id, g.user_id, u.username, t.scope,
                 t.issued_at, t.expires_at,
                 (t.revoked OR g.revoked OR c.client_id IS NULL OR COALESCE(u.disabled, false))
-                  AS revoked, t.used, g.oidc
+                  AS revoked, t.used, g.oidc, t.audience, g.resources
          FROM tokens t
          JOIN grants g ON g.id = t.grant_id
          LEFT JOIN clients c ON c.client_id = g.client_id
@@ -273,13 +287,15 @@ pub fn token(row: &dyn Row) -> Result<TokenRecord, RowError> {
         revoked: row.flag(8)?,
         used: row.flag(9)?,
         oidc: opt_json(row, 10)?,
+        audience: resources(row, 11)?,
+        grant_resources: resources(row, 12)?,
     })
 }
 
 macro_rules! code_columns {
     () => {
         "client_id, user_id, redirect_uri, redirect_uri_given, scope, code_challenge,
-         expires_at, used, grant_id, oidc"
+         expires_at, used, grant_id, oidc, resources"
     };
 }
 pub(crate) use code_columns;
@@ -296,6 +312,7 @@ pub fn code(row: &dyn Row) -> Result<CodeRecord, RowError> {
         used: row.flag(7)?,
         grant_id: row.opt_int(8)?,
         oidc: opt_json(row, 9)?,
+        resources: resources(row, 10)?,
     })
 }
 
@@ -451,6 +468,7 @@ pub struct TokenColumns<'a> {
     pub scopes: Vec<&'a str>,
     pub issued: Vec<i64>,
     pub expires: Vec<i64>,
+    pub audiences: Vec<Option<String>>,
 }
 
 impl<'a> TokenColumns<'a> {
@@ -461,6 +479,7 @@ impl<'a> TokenColumns<'a> {
             scopes: tokens.iter().map(|t| t.scope.as_str()).collect(),
             issued: tokens.iter().map(|t| t.issued_at).collect(),
             expires: tokens.iter().map(|t| t.expires_at).collect(),
+            audiences: tokens.iter().map(|t| resources_text(&t.audience)).collect(),
         }
     }
 }
@@ -488,6 +507,21 @@ macro_rules! admin_key_columns {
     };
 }
 pub(crate) use admin_key_columns;
+
+macro_rules! resource_columns {
+    () => {
+        "identifier, scope, created_at"
+    };
+}
+pub(crate) use resource_columns;
+
+pub fn resource(row: &dyn Row) -> Result<Resource, RowError> {
+    Ok(Resource {
+        identifier: row.text(0)?,
+        scope: row.text(1)?,
+        created_at: row.int(2)?,
+    })
+}
 
 pub fn admin_key(row: &dyn Row) -> Result<AdminKey, RowError> {
     Ok(AdminKey {

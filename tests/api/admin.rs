@@ -369,10 +369,13 @@ async fn readiness_needs_this_builds_schema(backend: Backend) {
         let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url)
             .await
             .unwrap();
-        sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 8")
-            .execute(&mut conn)
-            .await
-            .unwrap();
+        sqlx::query(
+            "DELETE FROM _sqlx_migrations
+             WHERE version = (SELECT max(version) FROM _sqlx_migrations)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
     }
     let answer = ready().await.unwrap();
     assert_eq!(answer.status(), 503);

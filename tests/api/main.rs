@@ -32,6 +32,7 @@ mod postgres_outage;
 mod races;
 mod refresh;
 mod registration_rules;
+mod resource_indicators;
 mod resources;
 mod revoke;
 mod seeds;

@@ -81,6 +81,7 @@ async fn concurrent_code_exchanges_issue_one_token(backend: Backend) {
             code_challenge: None,
             expires_at: portcullis::time::now() + 60,
             oidc: None,
+            resources: Vec::new(),
         })
         .await
         .expect("create code");
@@ -118,7 +119,7 @@ async fn nodes(database: &FreshDatabase) -> Vec<SharedStore> {
     }
     // The demo client the grants below belong to: a token of a client that
     // does not exist is never active.
-    portcullis::demo::seed(stores[0].as_ref())
+    portcullis::demo::seed(stores[0].as_ref(), "http://127.0.0.1/api")
         .await
         .expect("demo data");
     stores
@@ -132,6 +133,7 @@ fn new_token(kind: TokenKind) -> NewToken {
         scope: "profile".into(),
         issued_at: now,
         expires_at: now + 3600,
+        audience: Vec::new(),
     }
 }
 
@@ -141,6 +143,7 @@ fn new_grant() -> NewGrant {
         user_id: Some(1),
         created_at: portcullis::time::now(),
         oidc: None,
+        resources: Vec::new(),
     }
 }
 
@@ -183,6 +186,7 @@ async fn store_exchanges_a_code_once(backend: Backend) {
             code_challenge: None,
             expires_at: portcullis::time::now() + 60,
             oidc: None,
+            resources: Vec::new(),
         })
         .await
         .expect("create code");

@@ -21,14 +21,18 @@ async fn me_returns_the_tokens_user_on_get_and_post(backend: Backend) {
     assert_eq!(posted.json::<Value>().await.unwrap()["username"], "mike");
 }
 
-// §3.1: no credentials → 401 with a challenge and no error code.
+// §3.1: no credentials → 401 with a challenge and no error code; RFC 9728
+// §5.1: the challenge names the resource's metadata.
 async fn missing_token_is_401_with_bearer_challenge(backend: Backend) {
     let server = TestServer::start(backend).await;
     let response = server.http.get(server.url("/api/me")).send().await.unwrap();
     assert_eq!(response.status(), 401);
     assert_eq!(
         response.headers()["www-authenticate"],
-        "Bearer realm=\"portcullis\""
+        &format!(
+            "Bearer realm=\"portcullis\", resource_metadata=\"{}\"",
+            server.url("/.well-known/oauth-protected-resource/api")
+        )
     );
     // "SHOULD NOT include an error code or other error information".
     let body = response.text().await.unwrap();

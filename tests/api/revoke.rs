@@ -169,7 +169,7 @@ async fn deleting_a_client_ends_its_tokens_even_one_minted_meanwhile(backend: Ba
         jwt_access_token_ttl: 300,
     };
     let late =
-        portcullis::oauth::tokens::mint(&settings, now, "profile", Refresh::None, Access::Opaque)
+        portcullis::oauth::tokens::mint(&settings, now, "profile", Refresh::None, Access::opaque())
             .expect("an opaque token needs no key");
     store
         .issue_grant(

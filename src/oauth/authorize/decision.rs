@@ -139,15 +139,19 @@ async fn approve(
                     code_challenge: request.code_challenge.clone(),
                     expires_at: now + provider.settings.code_ttl,
                     oidc,
+                    resources: request.resources.clone(),
                 })
                 .await?;
             answer.push(("code", code));
         }
         ResponseType::Token => {
             // §4.2.2: no refresh token in the implicit grant.
-            let access = tokens::Access::for_client(provider, client, Some(session.user_id));
+            let audience = request.resources.clone();
+            let access =
+                tokens::Access::for_client(provider, client, Some(session.user_id), audience);
             let minted = tokens::mint(&provider.settings, now, &scope, Refresh::None, access)?;
-            let grant = tokens::new_grant(&client.client_id, Some(session.user_id), now);
+            let mut grant = tokens::new_grant(&client.client_id, Some(session.user_id), now);
+            grant.resources = request.resources.clone();
             provider.store.issue_grant(&grant, &minted.rows).await?;
             let response = minted.response;
             answer.push(("access_token", response.access_token));

@@ -40,6 +40,8 @@ pub struct AuthorizationRequest {
     /// The user the client requires (`id_token_hint`, or `sub` in the
     /// `claims` parameter): the answer is for them or an error.
     pub required_subject: Option<String>,
+    /// The resources the tokens are for (RFC 8707 §2.1), registered ones.
+    pub resources: Vec<String>,
 }
 
 impl AuthorizationRequest {

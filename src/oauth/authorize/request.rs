@@ -8,7 +8,7 @@ use crate::oauth::oidc::request::OidcRequest;
 use crate::oauth::oidc::response_mode;
 use crate::oauth::oidc::OPENID;
 use crate::oauth::vocabulary::{ResponseMode, ResponseType};
-use crate::oauth::{pkce, scope, ErrorCode, OAuthError, Params, Provider};
+use crate::oauth::{clients, pkce, resources, scope, ErrorCode, OAuthError, Params, Provider};
 use crate::store::Client;
 
 /// Checks an authorization request. `signed_in` says whether the user has
@@ -23,12 +23,19 @@ pub async fn validate(
     let client_id = params
         .get("client_id")
         .ok_or_else(|| AuthorizeError::NoRedirect("The request names no client_id.".into()))?;
-    let client = provider
-        .store
-        .client(client_id)
-        .await
-        .map_err(|e| AuthorizeError::Server(e.into()))?
-        .ok_or_else(|| AuthorizeError::NoRedirect("This client is not registered.".into()))?;
+    let client = match clients::find(provider, client_id).await {
+        Ok(Some(client)) => client,
+        Ok(None) => {
+            return Err(AuthorizeError::NoRedirect(
+                "This client is not registered.".into(),
+            ))
+        }
+        // A metadata document that cannot be used: say why, on a page.
+        Err(error) if error.code == ErrorCode::InvalidClient => {
+            return Err(AuthorizeError::NoRedirect(error.description.into_owned()))
+        }
+        Err(error) => return Err(AuthorizeError::Server(error)),
+    };
     // An OpenID Connect request names `openid` in its scope (Core
     // §3.1.2.1); a request without scope is a plain OAuth one (RFC 6749
     // §3.3's registered default).
@@ -69,6 +76,12 @@ pub async fn validate(
         }
         None => None,
     };
+    // RFC 8707 §2: errors in `resource` are invalid_target, to the client.
+    let resources = match resources::requested(provider, params).await {
+        Ok(resources) => resources,
+        Err(error) if error.code == ErrorCode::InvalidTarget => return Err(back.fail(error)),
+        Err(error) => return Err(AuthorizeError::Server(error)),
+    };
     let hint = hint(provider, &client, oidc.id_token_hint.as_deref()).map_err(|e| back.fail(e))?;
     let required_subject =
         required_subject(hint.as_ref(), &oidc.claims).map_err(|e| back.fail(e))?;
@@ -84,6 +97,7 @@ pub async fn validate(
         code_challenge,
         oidc,
         required_subject,
+        resources,
     })
 }
 

@@ -6,6 +6,7 @@ use crate::crypto;
 use crate::oauth::id_tokens::{self, IdTokenRequest};
 use crate::oauth::oidc::context::GrantContext;
 use crate::oauth::oidc::OPENID;
+use crate::oauth::resources;
 use crate::oauth::tokens::{self, Access, Refresh};
 use crate::oauth::{pkce, scope};
 use crate::store::CodeExchange;
@@ -65,7 +66,11 @@ impl Grant for AuthorizationCode {
         } else {
             Refresh::None
         };
-        let access = Access::for_client(provider, client, Some(code.user_id));
+        // RFC 8707 §2.2: the token is for the resources asked for now,
+        // among those of the authorization request.
+        let requested = resources::requested(provider, params).await?;
+        let audience = resources::narrowed(requested, &code.resources)?;
+        let access = Access::for_client(provider, client, Some(code.user_id), audience);
         let mut minted = tokens::mint(&provider.settings, now, &code.scope, refresh, access)?;
         if let Some(context) = openid {
             let id_token = IdTokenRequest {
@@ -80,6 +85,7 @@ impl Grant for AuthorizationCode {
         }
         let mut grant = tokens::new_grant(&client.client_id, Some(code.user_id), now);
         grant.oidc = openid.map(GrantContext::for_grant);
+        grant.resources = code.resources;
         match store.exchange_code(&hash, &grant, &minted.rows).await? {
             CodeExchange::Exchanged { .. } => Ok(minted.response),
             CodeExchange::AlreadyUsed { grant_id } => {

@@ -1,6 +1,7 @@
 //! Client credentials grant (RFC 6749 §4.4).
 
 use super::*;
+use crate::oauth::resources;
 use crate::oauth::scope;
 use crate::oauth::tokens::{self, Access, Refresh};
 
@@ -33,9 +34,11 @@ impl Grant for ClientCredentials {
         }
         let now = provider.clock.now();
         // §4.4.3: a refresh token SHOULD NOT be included.
-        let access = Access::for_client(provider, client, None);
+        let audience = resources::requested(provider, params).await?;
+        let access = Access::for_client(provider, client, None, audience.clone());
         let minted = tokens::mint(&provider.settings, now, &scope, Refresh::None, access)?;
-        let grant = tokens::new_grant(&client.client_id, None, now);
+        let mut grant = tokens::new_grant(&client.client_id, None, now);
+        grant.resources = audience;
         provider.store.issue_grant(&grant, &minted.rows).await?;
         Ok(minted.response)
     }

@@ -5,6 +5,7 @@ use super::*;
 use crate::audit::AuditEvent;
 use crate::crypto;
 use crate::limits::Counter;
+use crate::oauth::resources;
 use crate::oauth::scope;
 use crate::oauth::tokens::{self, Access, Refresh};
 
@@ -57,9 +58,11 @@ impl Grant for Password {
         } else {
             Refresh::None
         };
-        let access = Access::for_client(provider, client, Some(user.id));
+        let audience = resources::requested(provider, params).await?;
+        let access = Access::for_client(provider, client, Some(user.id), audience.clone());
         let minted = tokens::mint(&provider.settings, now, &scope, refresh, access)?;
-        let grant = tokens::new_grant(&client.client_id, Some(user.id), now);
+        let mut grant = tokens::new_grant(&client.client_id, Some(user.id), now);
+        grant.resources = audience;
         provider.store.issue_grant(&grant, &minted.rows).await?;
         Ok(minted.response)
     }

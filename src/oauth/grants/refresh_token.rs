@@ -8,6 +8,7 @@ use crate::audit::AuditEvent;
 use crate::crypto;
 use crate::oauth::id_tokens::{self, IdTokenRequest};
 use crate::oauth::oidc::OPENID;
+use crate::oauth::resources;
 use crate::oauth::scope;
 use crate::oauth::tokens::{self, Access, Refresh};
 use crate::store::TokenKind;
@@ -45,7 +46,10 @@ impl Grant for RefreshToken {
         }
         // §6: the new access token may be narrower, never wider.
         let scope = scope::resolve(params.get("scope"), &record.scope)?;
-        let access = Access::for_client(provider, client, record.user_id);
+        // RFC 8707 §2.2: narrower than the grant, never wider.
+        let requested = resources::requested(provider, params).await?;
+        let audience = resources::narrowed(requested, &record.grant_resources)?;
+        let access = Access::for_client(provider, client, record.user_id, audience);
         let mut minted = tokens::mint(
             &provider.settings,
             now,

@@ -267,6 +267,7 @@ mod authorization_code {
                 code_challenge: challenge.map(str::to_owned),
                 expires_at: NOW + 60,
                 oidc: None,
+                resources: Vec::new(),
             })
             .await
             .unwrap();

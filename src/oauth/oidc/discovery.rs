@@ -42,6 +42,8 @@ pub struct Capabilities<'a> {
     pub userinfo_signing_algs: &'a [SigningAlg],
     /// RFC 7591's endpoint, when self-registration is open.
     pub registration_endpoint: Option<&'a str>,
+    /// Whether https client_ids are fetched as Client ID Metadata Documents.
+    pub client_id_metadata_documents: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -74,6 +76,7 @@ pub fn discovery(issuer: &str, capabilities: &Capabilities) -> Discovery {
     let url = |path: &str| format!("{issuer}{path}");
     let mut oauth = Metadata::new(issuer, scopes_supported(capabilities.operator_scopes));
     oauth.registration_endpoint = capabilities.registration_endpoint.map(str::to_owned);
+    oauth.client_id_metadata_document_supported = capabilities.client_id_metadata_documents;
     Discovery {
         oauth,
         userinfo_endpoint: url(USERINFO_PATH),
@@ -136,6 +139,7 @@ mod tests {
             signing_algs: &[SigningAlg::EdDsa, SigningAlg::Rs256],
             userinfo_signing_algs: &[],
             registration_endpoint: None,
+            client_id_metadata_documents: false,
         }
     }
 

@@ -176,11 +176,22 @@ pub struct HintClaims {
 }
 
 /// RFC 7519 §4.1.3: one audience as a string, or several in an array.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Audience {
     One(String),
     Many(Vec<String>),
+}
+
+impl Audience {
+    /// The claim for `resources`; `None` when there are none.
+    pub fn of(resources: &[String]) -> Option<Audience> {
+        match resources {
+            [] => None,
+            [one] => Some(Audience::One(one.clone())),
+            many => Some(Audience::Many(many.to_vec())),
+        }
+    }
 }
 
 /// What an `id_token_hint` says: which user, issued to which client.

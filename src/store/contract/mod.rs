@@ -164,6 +164,8 @@ contract! {
     admin_keys_are_unique_found_by_hash_and_revoked,
     audit_events_keep_their_order_filter_by_kind_and_time_and_purge,
     a_migrated_store_is_ready,
+    resources_are_registered_replaced_and_deleted,
+    resources_travel_from_code_to_grant_and_audiences_to_tokens,
 }
 
 pub(super) const NOW: i64 = 1_800_000_000;
@@ -175,6 +177,7 @@ pub(super) fn new_token(kind: TokenKind, expires_at: i64) -> NewToken {
         scope: "profile".into(),
         issued_at: NOW,
         expires_at,
+        audience: Vec::new(),
     }
 }
 
@@ -184,6 +187,7 @@ pub(super) fn grant(client_id: &str, user_id: Option<i64>) -> NewGrant {
         user_id,
         created_at: NOW,
         oidc: None,
+        resources: Vec::new(),
     }
 }
 
@@ -236,8 +240,13 @@ pub(super) fn new_code(client_id: &str, user_id: i64) -> NewCode {
         code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
         expires_at: NOW + 60,
         oidc: Some(context()),
+        resources: vec![API.into(), OTHER_API.into()],
     }
 }
+
+/// Resources tokens are bound to (RFC 8707).
+const API: &str = "https://api.example/mcp";
+const OTHER_API: &str = "https://other.example/";
 
 /// A user and a client to hang grants on.
 pub(super) async fn user_and_client(store: &dyn Store) -> (User, Client) {
@@ -868,4 +877,79 @@ async fn consents_grow_by_union_and_revoking_one_ends_its_grants(store: &dyn Sto
     );
     assert!(store.token(&token.key).await.unwrap().unwrap().revoked);
     assert!(store.consents(user.id).await.unwrap().is_empty());
+}
+
+async fn resources_are_registered_replaced_and_deleted(store: &dyn Store) {
+    let api = Resource {
+        identifier: API.into(),
+        scope: "profile".into(),
+        created_at: NOW,
+    };
+    store.put_resource(&api).await.unwrap();
+    let rescoped = Resource {
+        scope: "profile email".into(),
+        created_at: NOW + 5,
+        ..api.clone()
+    };
+    store.put_resource(&rescoped).await.unwrap();
+    let read = store.resource(API).await.unwrap().expect("registered");
+    assert_eq!(read.scope, "profile email", "put replaces the scopes");
+    assert_eq!(read.created_at, NOW, "and keeps when it was registered");
+    assert!(store.resource(OTHER_API).await.unwrap().is_none());
+    assert_eq!(store.list_resources().await.unwrap(), [read]);
+    assert!(store.delete_resource(API).await.unwrap());
+    assert!(!store.delete_resource(API).await.unwrap());
+    assert!(store.list_resources().await.unwrap().is_empty());
+}
+
+async fn resources_travel_from_code_to_grant_and_audiences_to_tokens(store: &dyn Store) {
+    let (user, client) = user_and_client(store).await;
+    let code = new_code(&client.client_id, user.id);
+    store.create_code(&code).await.unwrap();
+    let read = store.code(&code.key).await.unwrap().unwrap();
+    assert_eq!(read.resources, [API, OTHER_API]);
+    let access = NewToken {
+        audience: vec![API.into()],
+        ..new_token(TokenKind::Access, NOW + 60)
+    };
+    let refresh = new_token(TokenKind::Refresh, NOW + 60);
+    let remembered = NewGrant {
+        resources: read.resources.clone(),
+        ..grant(&client.client_id, Some(user.id))
+    };
+    store
+        .exchange_code(&code.key, &remembered, &[access.clone(), refresh.clone()])
+        .await
+        .unwrap();
+    let token = store.token(&access.key).await.unwrap().unwrap();
+    assert_eq!(token.audience, [API]);
+    assert_eq!(token.grant_resources, [API, OTHER_API]);
+    let token = store.token(&refresh.key).await.unwrap().unwrap();
+    assert!(token.audience.is_empty());
+    // A rotation's tokens keep theirs; a grant issued at once too.
+    let narrowed = NewToken {
+        audience: vec![OTHER_API.into()],
+        ..new_token(TokenKind::Access, NOW + 60)
+    };
+    assert!(store
+        .rotate_refresh(&refresh.key, std::slice::from_ref(&narrowed))
+        .await
+        .unwrap());
+    let token = store.token(&narrowed.key).await.unwrap().unwrap();
+    assert_eq!(token.audience, [OTHER_API]);
+    let direct = NewToken {
+        audience: vec![API.into(), OTHER_API.into()],
+        ..new_token(TokenKind::Access, NOW + 60)
+    };
+    let bound = NewGrant {
+        resources: direct.audience.clone(),
+        ..grant(&client.client_id, None)
+    };
+    store
+        .issue_grant(&bound, std::slice::from_ref(&direct))
+        .await
+        .unwrap();
+    let token = store.token(&direct.key).await.unwrap().unwrap();
+    assert_eq!(token.audience, [API, OTHER_API]);
+    assert_eq!(token.grant_resources, [API, OTHER_API]);
 }

@@ -8,6 +8,7 @@
 mod accounts;
 mod operations;
 mod registrations;
+mod resources;
 
 use super::*;
 use crate::oauth::oidc::context::GrantContext;
@@ -30,6 +31,7 @@ struct State {
     keys: Vec<StoredKey>,
     consents: BTreeMap<(i64, String), (String, i64)>,
     restaurants: Vec<Restaurant>,
+    resources: BTreeMap<String, Resource>,
     admin_keys: BTreeMap<String, AdminKey>,
     audit: Vec<StoredAudit>,
     next_id: i64,
@@ -41,6 +43,7 @@ struct Grant {
     created_at: i64,
     revoked: bool,
     oidc: Option<GrantContext>,
+    resources: Vec<String>,
 }
 
 struct StoredToken {
@@ -81,6 +84,7 @@ impl State {
                 created_at: grant.created_at,
                 revoked: false,
                 oidc: grant.oidc.clone(),
+                resources: grant.resources.clone(),
             },
         );
         self.add_tokens(id, tokens);
@@ -173,6 +177,8 @@ impl GrantStore for MemoryStore {
                 || user.is_some_and(|u| u.disabled),
             used: stored.used,
             oidc: grant.oidc.clone(),
+            audience: stored.token.audience.clone(),
+            grant_resources: grant.resources.clone(),
         }))
     }
 
@@ -260,6 +266,7 @@ impl GrantStore for MemoryStore {
             used: stored.used,
             grant_id: stored.grant_id,
             oidc: stored.code.oidc.clone(),
+            resources: stored.code.resources.clone(),
         }))
     }
 

@@ -15,10 +15,11 @@ async fn insert_tokens(tx: &Transaction<'_>, grant_id: i64, tokens: &[NewToken])
     let columns = TokenColumns::of(tokens);
     let insert = tx
         .prepare_cached(
-            "INSERT INTO tokens (hash, kind, scope, issued_at, expires_at, grant_id)
-             SELECT hash, kind, scope, issued_at, expires_at, $6
-             FROM UNNEST($1::bytea[], $2::smallint[], $3::text[], $4::bigint[], $5::bigint[])
-                  AS t(hash, kind, scope, issued_at, expires_at)",
+            "INSERT INTO tokens (hash, kind, scope, issued_at, expires_at, audience, grant_id)
+             SELECT hash, kind, scope, issued_at, expires_at, audience, $7
+             FROM UNNEST($1::bytea[], $2::smallint[], $3::text[], $4::bigint[], $5::bigint[],
+                         $6::text[])
+                  AS t(hash, kind, scope, issued_at, expires_at, audience)",
         )
         .await?;
     tx.execute(
@@ -29,6 +30,7 @@ async fn insert_tokens(tx: &Transaction<'_>, grant_id: i64, tokens: &[NewToken])
             &columns.scopes,
             &columns.issued,
             &columns.expires,
+            &columns.audiences,
             &grant_id,
         ],
     )
@@ -39,15 +41,23 @@ async fn insert_tokens(tx: &Transaction<'_>, grant_id: i64, tokens: &[NewToken])
 async fn insert_grant(tx: &Transaction<'_>, grant: &NewGrant) -> Outcome<i64> {
     let insert = tx
         .prepare_cached(
-            "INSERT INTO grants (client_id, user_id, created_at, oidc) VALUES ($1, $2, $3, $4)
+            "INSERT INTO grants (client_id, user_id, created_at, oidc, resources)
+             VALUES ($1, $2, $3, $4, $5)
              RETURNING id",
         )
         .await?;
     let oidc = rows::context_json(&grant.oidc);
+    let resources = rows::resources_text(&grant.resources);
     let row = tx
         .query_one(
             &insert,
-            &[&grant.client_id, &grant.user_id, &grant.created_at, &oidc],
+            &[
+                &grant.client_id,
+                &grant.user_id,
+                &grant.created_at,
+                &oidc,
+                &resources,
+            ],
         )
         .await?;
     Ok(row.try_get(0)?)
@@ -60,19 +70,21 @@ impl GrantStore for PostgresStore {
     async fn issue_grant(&self, grant: &NewGrant, tokens: &[NewToken]) -> StoreResult<i64> {
         let columns = TokenColumns::of(tokens);
         let oidc = rows::context_json(&grant.oidc);
+        let resources = rows::resources_text(&grant.resources);
         self.run(async |conn| {
             let issue = conn
                 .prepare_cached(
                     "WITH g AS (
-                       INSERT INTO grants (client_id, user_id, created_at, oidc)
-                       VALUES ($6, $7, $8, $9)
+                       INSERT INTO grants (client_id, user_id, created_at, oidc, resources)
+                       VALUES ($7, $8, $9, $10, $11)
                        RETURNING id
                      ), t AS (
-                       INSERT INTO tokens (hash, kind, scope, issued_at, expires_at, grant_id)
-                       SELECT hash, kind, scope, issued_at, expires_at, g.id
+                       INSERT INTO tokens (hash, kind, scope, issued_at, expires_at, audience,
+                                           grant_id)
+                       SELECT hash, kind, scope, issued_at, expires_at, audience, g.id
                        FROM g, UNNEST($1::bytea[], $2::smallint[], $3::text[], $4::bigint[],
-                                      $5::bigint[])
-                            AS t(hash, kind, scope, issued_at, expires_at)
+                                      $5::bigint[], $6::text[])
+                            AS t(hash, kind, scope, issued_at, expires_at, audience)
                      )
                      SELECT id FROM g",
                 )
@@ -86,10 +98,12 @@ impl GrantStore for PostgresStore {
                         &columns.scopes,
                         &columns.issued,
                         &columns.expires,
+                        &columns.audiences,
                         &grant.client_id,
                         &grant.user_id,
                         &grant.created_at,
                         &oidc,
+                        &resources,
                     ],
                 )
                 .await?;
@@ -189,12 +203,13 @@ impl GrantStore for PostgresStore {
 
     async fn create_code(&self, code: &NewCode) -> StoreResult<()> {
         let oidc = rows::context_json(&code.oidc);
+        let resources = rows::resources_text(&code.resources);
         self.run(async |conn| {
             let insert = conn
                 .prepare_cached(
                     "INSERT INTO codes (hash, client_id, user_id, redirect_uri, redirect_uri_given,
-                        scope, code_challenge, expires_at, oidc)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                        scope, code_challenge, expires_at, oidc, resources)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 )
                 .await?;
             conn.execute(
@@ -209,6 +224,7 @@ impl GrantStore for PostgresStore {
                     &code.code_challenge,
                     &code.expires_at,
                     &oidc,
+                    &resources,
                 ],
             )
             .await?;

@@ -22,6 +22,7 @@ mod grants;
 mod keys;
 mod operations;
 mod registrations;
+mod resources;
 mod restaurants;
 mod sessions;
 mod users;

@@ -14,21 +14,23 @@ const PURGE_BATCH: i64 = 1000;
 
 fn insert_grant(conn: &Connection, grant: &NewGrant) -> rusqlite::Result<i64> {
     conn.prepare_cached(
-        "INSERT INTO grants (client_id, user_id, created_at, oidc) VALUES (?, ?, ?, ?)",
+        "INSERT INTO grants (client_id, user_id, created_at, oidc, resources)
+         VALUES (?, ?, ?, ?, ?)",
     )?
     .execute(params![
         grant.client_id,
         grant.user_id,
         grant.created_at,
-        rows::context_json(&grant.oidc)
+        rows::context_json(&grant.oidc),
+        rows::resources_text(&grant.resources)
     ])?;
     Ok(conn.last_insert_rowid())
 }
 
 fn insert_tokens(conn: &Connection, grant_id: i64, tokens: &[NewToken]) -> rusqlite::Result<()> {
     let mut insert = conn.prepare_cached(
-        "INSERT INTO tokens (hash, kind, grant_id, scope, issued_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO tokens (hash, kind, grant_id, scope, issued_at, expires_at, audience)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
     )?;
     for token in tokens {
         insert.execute(params![
@@ -37,7 +39,8 @@ fn insert_tokens(conn: &Connection, grant_id: i64, tokens: &[NewToken]) -> rusql
             grant_id,
             token.scope,
             token.issued_at,
-            token.expires_at
+            token.expires_at,
+            rows::resources_text(&token.audience)
         ])?;
     }
     Ok(())
@@ -131,8 +134,8 @@ impl GrantStore for SqliteStore {
         self.write(move |conn| {
             conn.prepare_cached(
                 "INSERT INTO codes (hash, client_id, user_id, redirect_uri, redirect_uri_given,
-                    scope, code_challenge, expires_at, oidc)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    scope, code_challenge, expires_at, oidc, resources)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )?
             .execute(params![
                 &code.key.0[..],
@@ -143,7 +146,8 @@ impl GrantStore for SqliteStore {
                 code.scope,
                 code.code_challenge,
                 code.expires_at,
-                rows::context_json(&code.oidc)
+                rows::context_json(&code.oidc),
+                rows::resources_text(&code.resources)
             ])?;
             Ok(())
         })

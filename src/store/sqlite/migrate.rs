@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0006_openid_connect.sql"),
     include_str!("../../../migrations/sqlite/0007_dynamic_registration.sql"),
     include_str!("../../../migrations/sqlite/0008_operations.sql"),
+    include_str!("../../../migrations/sqlite/0009_resource_indicators.sql"),
 ];
 
 /// The schema version this build writes (`PRAGMA user_version`).

@@ -13,6 +13,7 @@ mod migrate;
 mod operations;
 mod readers;
 mod registrations;
+mod resources;
 mod restaurants;
 mod sessions;
 mod snapshot;
