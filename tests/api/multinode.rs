@@ -108,6 +108,58 @@ async fn browser_flow_can_cross_nodes(backend: Backend) {
     );
 }
 
+/// The `kid`s a node publishes.
+async fn published_kids(node: &Node) -> Vec<String> {
+    let jwks: Value = reqwest::get(node.url("/oauth/jwks"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut kids: Vec<String> = jwks["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .map(|key| str_field(key, "kid").to_owned())
+        .collect();
+    kids.sort();
+    kids
+}
+
+// Signing keys live in the database: a rotation made anywhere (here by the
+// operator's command) is published by every node within one refresh
+// interval, so a relying party that fetched the JWK Set from any node can
+// verify what any node signs.
+async fn a_key_rotation_reaches_every_node(backend: Backend) {
+    let database = backend.fresh_database().await;
+    let often = ["--key-refresh-interval", "1"];
+    let a = Node::start(&database.url, &often).await;
+    let b = Node::start(&database.url, &often).await;
+    let before = published_kids(&a).await;
+    assert_eq!(published_kids(&b).await, before, "one set of keys");
+    let url = database.url.clone();
+    let rotated = tokio::task::spawn_blocking(move || {
+        crate::common::process::portcullis(&url, &["keys", "rotate"]).output()
+    })
+    .await
+    .unwrap()
+    .expect("portcullis keys rotate runs");
+    assert!(rotated.status.success(), "{rotated:?}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (on_a, on_b) = (published_kids(&a).await, published_kids(&b).await);
+        if on_a.len() > before.len() && on_a == on_b {
+            assert!(before.iter().all(|kid| on_a.contains(kid)), "old keys stay");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the nodes did not publish the new keys: {on_a:?} {on_b:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 // Multi-node only makes sense on a shared server database.
 mod postgres {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -121,6 +173,13 @@ mod postgres {
     async fn browser_flow_can_cross_nodes() {
         if let Some(backend) = crate::common::Backend::postgres() {
             super::browser_flow_can_cross_nodes(backend).await
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_key_rotation_reaches_every_node() {
+        if let Some(backend) = crate::common::Backend::postgres() {
+            super::a_key_rotation_reaches_every_node(backend).await
         }
     }
 }
