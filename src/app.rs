@@ -109,6 +109,7 @@ impl App {
             )
             .await?,
         );
+        metrics.register(crate::metrics::signing_key_age_gauge(keys.clone()));
         let mut provider = Provider::new(
             store.clone(),
             settings,

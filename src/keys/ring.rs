@@ -69,6 +69,12 @@ impl KeyRing {
         Ok(KeyRing { keys, opened })
     }
 
+    /// When the key that signs for `alg` at `now` was made, if one does: how
+    /// old the signing key is, for the operators' metrics.
+    pub fn signing_key_created_at(&self, alg: SigningAlg, now: i64) -> Option<i64> {
+        signing_key(&self.keys, alg, now).map(|key| key.created_at)
+    }
+
     /// A JWT of `claims` signed with the key that signs for `alg` at `now`;
     /// the header carries `alg`, `kid`, and `typ` when given (`at+jwt` for
     /// RFC 9068 access tokens; none for ID tokens).

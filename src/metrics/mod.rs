@@ -277,3 +277,21 @@ pub struct PoolUsage {
     pub max: usize,
     pub waiting: usize,
 }
+
+/// How old each algorithm's signing key is: an operator alerts when it
+/// outlives the rotation period (rotation stuck) or when none signs.
+pub fn signing_key_age_gauge(keys: Arc<crate::keys::SigningKeys>) -> Box<dyn Collector> {
+    Box::new(Sampled::new(
+        "portcullis_signing_key_age_seconds",
+        "Age of the key that signs ID tokens and JWT access tokens, by algorithm",
+        &["alg"],
+        move |gauges| {
+            let (ring, now) = (keys.ring(), crate::time::now());
+            for alg in crate::keys::SigningAlg::ALL {
+                if let Some(created) = ring.signing_key_created_at(alg, now) {
+                    gauges.with_label_values(&[alg.as_str()]).set(now - created);
+                }
+            }
+        },
+    ))
+}

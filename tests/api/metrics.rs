@@ -123,6 +123,19 @@ async fn metrics_count_the_workload(backend: Backend) {
     // beside this one: its depth is exported, its value is theirs too.
     assert!(value(&scrape, "portcullis_argon2_queue_depth", &[]).is_some_and(|depth| depth >= 0.0));
     assert!(value(&scrape, "portcullis_db_pool", &[("state", "max")]).unwrap() >= 1.0);
+    // The test keys were made at the start of the test binary: some
+    // seconds old, never in the future, one per algorithm.
+    for alg in ["RS256", "ES256", "EdDSA"] {
+        let age = value(
+            &scrape,
+            "portcullis_signing_key_age_seconds",
+            &[("alg", alg)],
+        );
+        assert!(
+            age.is_some_and(|age| (0.0..3600.0).contains(&age)),
+            "{alg}: {age:?}"
+        );
+    }
     if sqlite {
         let commits = value(&scrape, "portcullis_sqlite_commit_batch_size_count", &[]);
         assert!(commits.unwrap() >= 1.0, "group commits are measured");
