@@ -1,18 +1,22 @@
 //! Interoperability with a real third-party client: openid-client (npm, v6)
-//! registers itself (RFC 7591), runs the code flow with PKCE through our
-//! login and consent pages, refreshes, and reads and deletes its
-//! registration (RFC 7592), in tests/interop/dynamic_registration.mjs.
+//! registers itself (RFC 7591), discovers the OpenID Provider, runs the
+//! code flow with PKCE through our login and consent pages (ID token and
+//! UserInfo checked by the library), refreshes, and reads and deletes its
+//! registration (RFC 7592), in tests/interop/dynamic_registration.mjs, on
+//! SQLite and PostgreSQL.
 //! Skipped with a notice where `npm ci --prefix tests/interop` has not run,
 //! unless PORTCULLIS_REQUIRE_INTEROP is set (.ci/run runs it and sets it).
 
 #[path = "api/common/mod.rs"]
+#[macro_use]
 mod common;
 
 use common::{Backend, TestServer};
 use std::path::Path;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn openid_client_registers_itself_and_runs_the_code_flow() {
+backend_tests!(openid_client_registers_itself_and_runs_the_code_flow);
+
+async fn openid_client_registers_itself_and_runs_the_code_flow(backend: Backend) {
     let interop = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop");
     if !interop.join("node_modules/openid-client").exists() {
         assert!(
@@ -23,7 +27,7 @@ async fn openid_client_registers_itself_and_runs_the_code_flow() {
         return;
     }
     // serve --demo opens registration.
-    let server = TestServer::start(Backend::Sqlite).await;
+    let server = TestServer::start(backend).await;
     let output = tokio::process::Command::new("node")
         .arg(interop.join("dynamic_registration.mjs"))
         .arg(&server.base)

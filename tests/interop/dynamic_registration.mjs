@@ -1,20 +1,25 @@
 // Interoperability: a real third-party client, openid-client (v6, pinned by
 // package-lock.json), registers itself at Portcullis with RFC 7591 Dynamic
 // Client Registration and runs the authorization code flow with PKCE,
-// signing in and consenting through Portcullis's own forms; then refreshes,
-// calls /api/me, and reads and deletes its registration (RFC 7592).
+// signing in and consenting through Portcullis's own forms (browser.mjs);
+// then reads UserInfo, calls /api/me, refreshes, and reads and deletes its
+// registration (RFC 7592).
 //
-// Discovery uses the RFC 8414 document (/.well-known/oauth-authorization-server)
-// and the scope `profile`: this branch has no OpenID Connect discovery yet.
+// Discovery is OpenID Connect's (/.well-known/openid-configuration, the
+// library's default); the scope `openid profile offline_access` brings an
+// ID token, validated by openid-client (issuer, audience, expiry, nonce),
+// and a refresh token (Core §11: offline_access).
 //
 // Usage: node dynamic_registration.mjs BASE_URL   (run by tests/interop.rs)
 
 import * as client from 'openid-client';
 import assert from 'node:assert/strict';
+import { Browser } from './browser.mjs';
 
 const [base] = process.argv.slice(2);
 const redirectUri = 'http://127.0.0.1:33418/callback';
-const options = { algorithm: 'oauth2', execute: [client.allowInsecureRequests] };
+const options = { execute: [client.allowInsecureRequests] };
+const scope = 'openid profile offline_access';
 
 // RFC 7591 §3.1: register, as an MCP client does (public, loopback, PKCE).
 const config = await client.dynamicClientRegistration(
@@ -25,7 +30,7 @@ const config = await client.dynamicClientRegistration(
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     token_endpoint_auth_method: 'none',
-    scope: 'profile',
+    scope,
   },
   client.None(),
   options,
@@ -35,72 +40,47 @@ assert.ok(registered.client_id, 'a client_id');
 assert.deepEqual(registered.redirect_uris, [redirectUri]);
 assert.equal(registered.token_endpoint_auth_method, 'none');
 assert.equal(config.serverMetadata().registration_endpoint, `${base}/oauth/register`);
+assert.ok(config.serverMetadata().userinfo_endpoint, 'OpenID Connect discovery');
 
 const verifier = client.randomPKCECodeVerifier();
 const state = client.randomState();
+const nonce = client.randomNonce();
 const authorizeUrl = client.buildAuthorizationUrl(config, {
   redirect_uri: redirectUri,
-  scope: 'profile',
+  scope,
   state,
+  nonce,
+  prompt: 'consent',
   code_challenge: await client.calculatePKCECodeChallenge(verifier),
   code_challenge_method: 'S256',
 });
 
 // The user: Portcullis's login and consent pages, as plain HTML forms.
-const cookies = new Map();
-async function visit(url, init = {}) {
-  const headers = { ...init.headers, cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') };
-  const response = await fetch(url, { ...init, headers, redirect: 'manual' });
-  for (const line of response.headers.getSetCookie()) {
-    const [pair] = line.split(';');
-    const at = pair.indexOf('=');
-    cookies.set(pair.slice(0, at), pair.slice(at + 1));
-  }
-  return response;
-}
-const unescape = (text) => text
-  .replace(/&#x2f;/gi, '/').replace(/&#x27;/gi, "'").replace(/&quot;/g, '"')
-  .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-// The fields of the page's form posting to /oauth/authorize, with ours set.
-function formOf(html, set) {
-  const form = [...html.matchAll(/<form method="post" action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/g)]
-    .find((found) => unescape(found[1]) === '/oauth/authorize');
-  assert.ok(form, `a form to /oauth/authorize in:\n${html}`);
-  const fields = new URLSearchParams();
-  for (const input of form[2].matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) {
-    fields.append(unescape(input[1]), unescape(input[2]));
-  }
-  for (const [name, value] of Object.entries(set)) fields.set(name, value);
-  return fields;
-}
-async function post(fields) {
-  return visit(`${base}/oauth/authorize`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base },
-    body: fields.toString(),
-  });
-}
-
-const login = await visit(authorizeUrl.href);
-assert.equal(login.status, 200);
-const consent = await post(formOf(await login.text(), { username: 'mike', password: 'pass' }));
-assert.equal(consent.status, 200);
-const consentPage = await consent.text();
+const { consentPage, callback } = await new Browser(base).approve(authorizeUrl);
 assert.match(consentPage, /openid-client interop/);
 assert.match(consentPage, /unverified/, 'a self-registered client is marked unverified');
-const approved = await post(formOf(consentPage, { confirm: 'yes' }));
-assert.equal(approved.status, 303);
-const callback = new URL(approved.headers.get('location'));
 assert.equal(callback.origin + callback.pathname, redirectUri);
 
 // RFC 6749 §4.1.3 with RFC 7636 and RFC 9207, checked by openid-client.
 const tokens = await client.authorizationCodeGrant(config, callback, {
   pkceCodeVerifier: verifier,
   expectedState: state,
+  expectedNonce: nonce,
+  idTokenExpected: true,
 });
 assert.equal(tokens.token_type.toLowerCase(), 'bearer');
-assert.equal(tokens.scope, 'profile');
+assert.equal(tokens.scope, scope);
 assert.ok(tokens.refresh_token, 'a refresh token');
+// The ID token, its claims checked by openid-client against the discovery
+// document and this request (Core §3.1.3.7).
+const idToken = tokens.claims();
+assert.equal(idToken.iss, base);
+assert.equal(idToken.aud, registered.client_id);
+assert.equal(idToken.sub, '1');
+assert.equal(idToken.nonce, nonce);
+
+const userinfo = await client.fetchUserInfo(config, tokens.access_token, idToken.sub);
+assert.equal(userinfo.sub, '1');
 
 const me = await client.fetchProtectedResource(config, tokens.access_token, new URL(`${base}/api/me`), 'GET');
 assert.deepEqual(await me.json(), { id: 1, username: 'mike' });
@@ -119,4 +99,4 @@ const deleted = await fetch(registered.registration_client_uri, { ...management,
 assert.equal(deleted.status, 204);
 await assert.rejects(client.refreshTokenGrant(config, refreshed.refresh_token), 'the client is gone');
 
-console.log(`openid-client ${registered.client_id}: registered, signed in, consented, exchanged, refreshed, read, deleted`);
+console.log(`openid-client ${registered.client_id}: registered, signed in, consented, exchanged (ID token), UserInfo, refreshed, read, deleted`);
