@@ -1,6 +1,7 @@
 //! Decoding request bodies and the Basic header into [`Params`]: form,
 //! multipart (what `curl -F` sends) and JSON, strictly UTF-8, with repeated
-//! parameters refused (RFC 6749 §3.1) and a size limit.
+//! parameters refused (RFC 6749 §3.1) and a size limit. Its length is the
+//! three body formats and the robustness test that mutates them.
 
 use super::client_address::ClientAddress;
 use super::AppState;

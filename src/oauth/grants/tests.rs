@@ -1,5 +1,6 @@
 //! Every grant's rules, and every way each one fails (RFC 6749 §4, §5.2,
-//! §6; RFC 7636; RFC 9700), against the in-memory store.
+//! §6; RFC 7636; RFC 9700), against the in-memory store. Long because it
+//! is the one list of the grants' error branches, grant by grant.
 
 use super::token_request;
 use crate::crypto;
