@@ -23,11 +23,17 @@ pub(super) async fn clients_are_paged_by_id_and_updated_but_for_their_origin(sto
     changed.previous_secret = None;
     changed.resource_server = false;
     changed.client_id_issued_at = NOW + 5;
+    changed.id_token_signed_response_alg = SigningAlg::Rs256;
+    changed.userinfo_signed_response_alg = None;
+    changed.access_token_format = AccessTokenFormat::Opaque;
     assert!(store.update_client(&changed).await.unwrap());
     let read = store.client("a").await.unwrap().unwrap();
     assert_eq!(read.client_name, "renamed");
     assert_eq!((read.secret_hash, read.previous_secret), (None, None));
     assert!(!read.resource_server);
+    assert_eq!(read.id_token_signed_response_alg, SigningAlg::Rs256);
+    assert_eq!(read.userinfo_signed_response_alg, None);
+    assert_eq!(read.access_token_format, AccessTokenFormat::Opaque);
     // Who registered it and when are not the update's to change.
     assert_eq!(read.registrant, Registrant::User(owner.id));
     assert_eq!(read.client_id_issued_at, NOW);

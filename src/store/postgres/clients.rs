@@ -4,7 +4,7 @@ use super::{all, optional, Outcome, PostgresStore};
 use crate::store::rows::{self, client_columns, ClientColumns};
 use crate::store::{Client, ClientStore, StoreResult};
 use async_trait::async_trait;
-use deadpool_postgres::Transaction;
+use deadpool_postgres::{GenericClient, Transaction};
 
 /// Removes the grants (and their tokens) of a client id: when the client is
 /// deleted, and before a client takes the id again.
@@ -58,6 +58,53 @@ pub(super) async fn insert_client(tx: &Transaction<'_>, c: &ClientColumns) -> Ou
     )
     .await?;
     Ok(())
+}
+
+/// Replaces what may change of a client (all but its id, registrant and
+/// issue time); with `only_dynamic`, only if it registered itself (RFC
+/// 7592 updates). Returns how many rows changed.
+pub(super) async fn update_client(
+    conn: &impl GenericClient,
+    c: &ClientColumns,
+    only_dynamic: bool,
+) -> Outcome<u64> {
+    let update = conn
+        .prepare_cached(
+            "UPDATE clients SET client_name = $1, client_uri = $2, secret_hash = $3,
+               redirect_uris = $4, grant_types = $5, response_types = $6, scope = $7,
+               token_endpoint_auth_method = $8, resource_server = $9,
+               client_secret_expires_at = $10, post_logout_redirect_uris = $11,
+               previous_secret_hash = $12, previous_secret_expires_at = $13,
+               id_token_signed_response_alg = $14, userinfo_signed_response_alg = $15,
+               access_token_format = $16
+             WHERE client_id = $17 AND (NOT $18 OR registrant = 'dynamic')",
+        )
+        .await?;
+    Ok(conn
+        .execute(
+            &update,
+            &[
+                &c.client_name,
+                &c.client_uri,
+                &c.secret_hash,
+                &c.redirect_uris,
+                &c.grant_types,
+                &c.response_types,
+                &c.scope,
+                &c.token_endpoint_auth_method,
+                &c.resource_server,
+                &c.client_secret_expires_at,
+                &c.post_logout_redirect_uris,
+                &c.previous_secret_hash,
+                &c.previous_secret_expires_at,
+                &c.id_token_signed_response_alg,
+                &c.userinfo_signed_response_alg,
+                &c.access_token_format,
+                &c.client_id,
+                &only_dynamic,
+            ],
+        )
+        .await?)
 }
 
 #[async_trait]
@@ -146,40 +193,7 @@ impl ClientStore for PostgresStore {
 
     async fn update_client(&self, client: &Client) -> StoreResult<bool> {
         let c = ClientColumns::of(client);
-        self.run(async |conn| {
-            let update = conn
-                .prepare_cached(
-                    "UPDATE clients SET client_name = $1, client_uri = $2, secret_hash = $3,
-                       redirect_uris = $4, grant_types = $5, response_types = $6, scope = $7,
-                       token_endpoint_auth_method = $8, resource_server = $9,
-                       client_secret_expires_at = $10, post_logout_redirect_uris = $11,
-                       previous_secret_hash = $12, previous_secret_expires_at = $13
-                     WHERE client_id = $14",
-                )
-                .await?;
-            let updated = conn
-                .execute(
-                    &update,
-                    &[
-                        &c.client_name,
-                        &c.client_uri,
-                        &c.secret_hash,
-                        &c.redirect_uris,
-                        &c.grant_types,
-                        &c.response_types,
-                        &c.scope,
-                        &c.token_endpoint_auth_method,
-                        &c.resource_server,
-                        &c.client_secret_expires_at,
-                        &c.post_logout_redirect_uris,
-                        &c.previous_secret_hash,
-                        &c.previous_secret_expires_at,
-                        &c.client_id,
-                    ],
-                )
-                .await?;
-            Ok(updated == 1)
-        })
-        .await
+        self.run(async |conn| Ok(update_client(&*conn, &c, false).await? == 1))
+            .await
     }
 }

@@ -3,7 +3,7 @@
 //! a concurrent registration on another node waits on its row lock, then
 //! finds the uses it left.
 
-use super::clients::insert_client;
+use super::clients::{self, insert_client};
 use super::{all, optional, PostgresStore};
 use crate::store::rows::ClientColumns;
 use crate::store::rows::{self, client_registration_select, initial_access_token_columns};
@@ -143,31 +143,7 @@ impl RegistrationStore for PostgresStore {
         let c = ClientColumns::of(&registration.client);
         self.run(async |conn| {
             let tx = conn.transaction().await?;
-            let update = tx
-                .prepare_cached(
-                    "UPDATE clients SET client_name = $1, client_uri = $2, secret_hash = $3,
-                        redirect_uris = $4, grant_types = $5, response_types = $6, scope = $7,
-                        token_endpoint_auth_method = $8, post_logout_redirect_uris = $9
-                     WHERE client_id = $10 AND registrant = 'dynamic'",
-                )
-                .await?;
-            let updated = tx
-                .execute(
-                    &update,
-                    &[
-                        &c.client_name,
-                        &c.client_uri,
-                        &c.secret_hash,
-                        &c.redirect_uris,
-                        &c.grant_types,
-                        &c.response_types,
-                        &c.scope,
-                        &c.token_endpoint_auth_method,
-                        &c.post_logout_redirect_uris,
-                        &c.client_id,
-                    ],
-                )
-                .await?;
+            let updated = clients::update_client(&tx, &c, true).await?;
             let kind = tx
                 .prepare_cached(
                     "UPDATE client_registrations SET application_type = $1 WHERE client_id = $2",

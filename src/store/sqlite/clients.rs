@@ -52,6 +52,46 @@ pub(super) fn insert_client(conn: &Connection, c: &ClientColumns) -> rusqlite::R
     Ok(())
 }
 
+/// Replaces what may change of a client (all but its id, registrant and
+/// issue time); with `only_dynamic`, only if it registered itself (RFC
+/// 7592 updates). Returns how many rows changed.
+pub(super) fn update_client(
+    conn: &Connection,
+    c: &ClientColumns,
+    only_dynamic: bool,
+) -> rusqlite::Result<usize> {
+    conn.prepare_cached(
+        "UPDATE clients SET client_name = ?, client_uri = ?, secret_hash = ?,
+           redirect_uris = ?, grant_types = ?, response_types = ?, scope = ?,
+           token_endpoint_auth_method = ?, resource_server = ?,
+           client_secret_expires_at = ?, post_logout_redirect_uris = ?,
+           previous_secret_hash = ?, previous_secret_expires_at = ?,
+           id_token_signed_response_alg = ?, userinfo_signed_response_alg = ?,
+           access_token_format = ?
+         WHERE client_id = ? AND (NOT ? OR registrant = 'dynamic')",
+    )?
+    .execute(params![
+        c.client_name,
+        c.client_uri,
+        c.secret_hash,
+        c.redirect_uris,
+        c.grant_types,
+        c.response_types,
+        c.scope,
+        c.token_endpoint_auth_method,
+        c.resource_server,
+        c.client_secret_expires_at,
+        c.post_logout_redirect_uris,
+        c.previous_secret_hash,
+        c.previous_secret_expires_at,
+        c.id_token_signed_response_alg,
+        c.userinfo_signed_response_alg,
+        c.access_token_format,
+        c.client_id,
+        only_dynamic
+    ])
+}
+
 #[async_trait]
 impl ClientStore for SqliteStore {
     async fn create_client(&self, client: &Client) -> StoreResult<()> {
@@ -121,34 +161,7 @@ impl ClientStore for SqliteStore {
 
     async fn update_client(&self, client: &Client) -> StoreResult<bool> {
         let c = ClientColumns::of(client);
-        self.write(move |conn| {
-            let updated = conn
-                .prepare_cached(
-                    "UPDATE clients SET client_name = ?, client_uri = ?, secret_hash = ?,
-                       redirect_uris = ?, grant_types = ?, response_types = ?, scope = ?,
-                       token_endpoint_auth_method = ?, resource_server = ?,
-                       client_secret_expires_at = ?, post_logout_redirect_uris = ?,
-                       previous_secret_hash = ?, previous_secret_expires_at = ?
-                     WHERE client_id = ?",
-                )?
-                .execute(params![
-                    c.client_name,
-                    c.client_uri,
-                    c.secret_hash,
-                    c.redirect_uris,
-                    c.grant_types,
-                    c.response_types,
-                    c.scope,
-                    c.token_endpoint_auth_method,
-                    c.resource_server,
-                    c.client_secret_expires_at,
-                    c.post_logout_redirect_uris,
-                    c.previous_secret_hash,
-                    c.previous_secret_expires_at,
-                    c.client_id
-                ])?;
-            Ok(updated == 1)
-        })
-        .await
+        self.write(move |conn| Ok(update_client(conn, &c, false)? == 1))
+            .await
     }
 }

@@ -3,7 +3,7 @@
 //! the writer thread, so concurrent registrations cannot spend more uses
 //! than the token has.
 
-use super::clients::insert_client;
+use super::clients::{self, insert_client};
 use super::{mapped, SqliteStore};
 use crate::store::rows::ClientColumns;
 use crate::store::rows::{self, client_registration_select, initial_access_token_columns};
@@ -122,25 +122,7 @@ impl RegistrationStore for SqliteStore {
         let c = ClientColumns::of(&registration.client);
         let application_type = registration.application_type;
         self.write(move |conn| {
-            let updated = conn
-                .prepare_cached(
-                    "UPDATE clients SET client_name = ?, client_uri = ?, secret_hash = ?,
-                        redirect_uris = ?, grant_types = ?, response_types = ?, scope = ?,
-                        token_endpoint_auth_method = ?, post_logout_redirect_uris = ?
-                     WHERE client_id = ? AND registrant = 'dynamic'",
-                )?
-                .execute(params![
-                    c.client_name,
-                    c.client_uri,
-                    c.secret_hash,
-                    c.redirect_uris,
-                    c.grant_types,
-                    c.response_types,
-                    c.scope,
-                    c.token_endpoint_auth_method,
-                    c.post_logout_redirect_uris,
-                    c.client_id
-                ])?;
+            let updated = clients::update_client(conn, &c, true)?;
             conn.prepare_cached(
                 "UPDATE client_registrations SET application_type = ? WHERE client_id = ?",
             )?
