@@ -131,8 +131,8 @@ async fn call(State(server): State<Arc<Server>>, headers: HeaderMap) -> Response
     };
     match introspect(&server, token).await {
         Ok(Some(info)) => Json(json!({
-            "hello": info["username"],
             "client_id": info["client_id"],
+            "username": info["username"],
             "scope": info["scope"],
         }))
         .into_response(),

@@ -119,7 +119,7 @@ async fn the_example_accepts_only_tokens_for_itself(backend: Backend) {
     let answered = call(Some(ours.clone())).await;
     assert_eq!(answered.status(), StatusCode::OK);
     let body: Value = answered.json().await.unwrap();
-    assert_eq!(body["hello"], "mike", "{body}");
+    assert_eq!(body["username"], "mike", "{body}");
 
     // A token for the example API, one for no resource in particular, and
     // a made-up one are invalid_token here, with the metadata named.

@@ -9,6 +9,11 @@
 //! in and consenting on Portcullis's pages → token → the protected call →
 //! a refresh when the access token expires, with rotation observed.
 //!
+//! Each SDK also runs the chain against examples/mcp_resource_server.rs,
+//! the example resource server on an origin of its own, whose tokens are
+//! checked by introspection and must carry its audience: the chain an MCP
+//! client runs against an MCP server that Portcullis protects.
+//!
 //! The access tokens live a few seconds here, so that each SDK refreshes
 //! on its own (the TypeScript one on the 401 of an expired token, the
 //! Python one before sending a request with one). The scripts read each
@@ -22,6 +27,9 @@
 #[path = "api/common/mod.rs"]
 #[macro_use]
 mod common;
+#[path = "../examples/mcp_resource_server.rs"]
+#[allow(dead_code)]
+mod example;
 
 use common::{Backend, TestServer};
 use std::path::{Path, PathBuf};
@@ -49,19 +57,56 @@ fn installed(program: PathBuf, installed: PathBuf, how: &str) -> Option<PathBuf>
     None
 }
 
+/// What the SDK is pointed at.
+#[derive(Clone, Copy)]
+enum Resource {
+    /// The example API, `<issuer>/api`.
+    ExampleApi,
+    /// examples/mcp_resource_server.rs, at `http://127.0.0.1:PORT/mcp`.
+    ExampleServer,
+}
+
+/// Serves examples/mcp_resource_server.rs with the resource server
+/// credentials `id` and `secret`, registered at `server` as a resource
+/// with the scope `profile` (what `portcullis resource add` does); returns
+/// its resource identifier.
+async fn serve_example(server: &TestServer, id: &str, secret: &str) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let resource = format!("http://{}/mcp", listener.local_addr().unwrap());
+    let store = portcullis::store::open(server.database_url(), 1)
+        .await
+        .expect("open the store");
+    let registered = portcullis::store::Resource {
+        identifier: resource.clone(),
+        scope: "profile".into(),
+        created_at: portcullis::time::now(),
+    };
+    store.put_resource(&registered).await.expect("a resource");
+    let settings = example::Settings::discover(&server.base, &resource, id, secret)
+        .await
+        .expect("the example finds the introspection endpoint");
+    let router = example::router(settings).expect("the example's router");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    resource
+}
+
 /// Starts a demo server (open registration, the example API registered as
 /// a resource with scope `profile`), makes a resource server client for
-/// introspection, and runs `program script BASE ID SECRET`, which must
-/// succeed.
-async fn run_against_portcullis(backend: Backend, program: &Path, script: &Path) {
+/// introspection, and runs `program script BASE ID SECRET [RESOURCE]`,
+/// which must succeed.
+async fn run_against_portcullis(backend: Backend, program: &Path, script: &Path, target: Resource) {
     let server = TestServer::start_with(backend, |config| {
         config.access_token_ttl = ACCESS_TOKEN_TTL;
     })
     .await;
-    let (id, secret) = server.add_resource_server("example API").await;
+    let (id, secret) = server.add_resource_server("resource server").await;
+    let mut args = vec![server.base.clone(), id.clone(), secret.clone()];
+    if let Resource::ExampleServer = target {
+        args.push(serve_example(&server, &id, &secret).await);
+    }
     let run = tokio::process::Command::new(program)
         .arg(script)
-        .args([&server.base, &id, &secret])
+        .args(&args)
         .kill_on_drop(true)
         .output();
     let output = tokio::time::timeout(Duration::from_secs(120), run)
@@ -79,7 +124,7 @@ async fn run_against_portcullis(backend: Backend, program: &Path, script: &Path)
     eprintln!("{}", text(&output.stdout).trim());
 }
 
-async fn typescript_sdk_auth_runs_the_whole_chain(backend: Backend) {
+async fn typescript_sdk(backend: Backend, target: Resource) {
     let interop = root().join("tests/interop");
     let Some(node) = installed(
         PathBuf::from("node"),
@@ -88,10 +133,10 @@ async fn typescript_sdk_auth_runs_the_whole_chain(backend: Backend) {
     ) else {
         return;
     };
-    run_against_portcullis(backend, &node, &interop.join("mcp_sdk.mjs")).await;
+    run_against_portcullis(backend, &node, &interop.join("mcp_sdk.mjs"), target).await;
 }
 
-async fn python_sdk_oauth_client_provider_runs_the_whole_chain(backend: Backend) {
+async fn python_sdk(backend: Backend, target: Resource) {
     let python = root().join("target/mcp-venv/bin/python");
     let Some(python) = installed(
         python.clone(),
@@ -102,10 +147,28 @@ async fn python_sdk_oauth_client_provider_runs_the_whole_chain(backend: Backend)
         return;
     };
     let script = root().join("tests/interop/python/mcp_sdk.py");
-    run_against_portcullis(backend, &python, &script).await;
+    run_against_portcullis(backend, &python, &script, target).await;
+}
+
+async fn typescript_sdk_auth_runs_the_whole_chain(backend: Backend) {
+    typescript_sdk(backend, Resource::ExampleApi).await
+}
+
+async fn typescript_sdk_reaches_the_example_resource_server(backend: Backend) {
+    typescript_sdk(backend, Resource::ExampleServer).await
+}
+
+async fn python_sdk_oauth_client_provider_runs_the_whole_chain(backend: Backend) {
+    python_sdk(backend, Resource::ExampleApi).await
+}
+
+async fn python_sdk_reaches_the_example_resource_server(backend: Backend) {
+    python_sdk(backend, Resource::ExampleServer).await
 }
 
 backend_tests!(
     typescript_sdk_auth_runs_the_whole_chain,
+    typescript_sdk_reaches_the_example_resource_server,
     python_sdk_oauth_client_provider_runs_the_whole_chain,
+    python_sdk_reaches_the_example_resource_server,
 );

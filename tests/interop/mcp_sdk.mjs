@@ -1,6 +1,7 @@
 // The official TypeScript MCP SDK (@modelcontextprotocol/sdk, pinned by
-// package-lock.json), unmodified, pointed only at the example resource
-// <base>/api, as an MCP client is pointed at an MCP server: its auth()
+// package-lock.json), unmodified, pointed only at a resource's URL (the
+// example API <base>/api, or examples/mcp_resource_server.rs), as an MCP
+// client is pointed at an MCP server: its auth()
 // helper goes from the resource's 401 to its RFC 9728 metadata, to the
 // authorization server's RFC 8414 metadata, registers itself (RFC 7591),
 // and sends the user to the authorization endpoint with PKCE and
@@ -15,9 +16,10 @@
 // again with the authorization code, its finishAuth()); Portcullis's /api
 // is no MCP server, so the transport itself has nothing to talk to.
 //
-// Usage: node mcp_sdk.mjs BASE_URL RS_CLIENT_ID RS_CLIENT_SECRET
+// Usage: node mcp_sdk.mjs BASE_URL RS_CLIENT_ID RS_CLIENT_SECRET [RESOURCE_URL]
 // (run by tests/mcp_sdks.rs; the resource server credentials introspect
-// the tokens, to read their audience as a resource server would).
+// the tokens, to read their audience as a resource server would; the
+// resource is <base>/api unless named).
 
 import {
   auth,
@@ -29,9 +31,11 @@ import { InvalidGrantError } from '@modelcontextprotocol/sdk/server/auth/errors.
 import assert from 'node:assert/strict';
 import { Browser } from './browser.mjs';
 
-const [base, rsId, rsSecret] = process.argv.slice(2);
-assert.ok(base && rsId && rsSecret, 'usage: node mcp_sdk.mjs BASE_URL RS_CLIENT_ID RS_CLIENT_SECRET');
-const api = `${base}/api`;
+const [base, rsId, rsSecret, named] = process.argv.slice(2);
+assert.ok(base && rsId && rsSecret, 'usage: node mcp_sdk.mjs BASE_URL RS_CLIENT_ID RS_CLIENT_SECRET [RESOURCE_URL]');
+const api = named ?? `${base}/api`;
+// RFC 9728 §3.1: the well-known segment between the host and the path.
+const metadataUrl = `${new URL(api).origin}/.well-known/oauth-protected-resource${new URL(api).pathname}`;
 const redirectUrl = 'http://127.0.0.1:33419/callback';
 
 // Every request the SDK makes, for the assertions on what it did.
@@ -91,7 +95,7 @@ assert.equal(unauthorized.status, 401);
 const challenge = extractWWWAuthenticateParams(unauthorized);
 assert.equal(
   challenge.resourceMetadataUrl?.href,
-  `${base}/.well-known/oauth-protected-resource/api`,
+  metadataUrl,
   `the 401 names the metadata: ${unauthorized.headers.get('www-authenticate')}`,
 );
 
@@ -104,7 +108,7 @@ const started = await auth(provider, {
 });
 assert.equal(started, 'REDIRECT');
 const seen = requests.map(({ method, url }) => `${method} ${url}`);
-assert.ok(seen.includes(`GET ${base}/.well-known/oauth-protected-resource/api`), seen.join('\n'));
+assert.ok(seen.includes(`GET ${metadataUrl}`), seen.join('\n'));
 assert.ok(seen.includes(`GET ${base}/.well-known/oauth-authorization-server`), seen.join('\n'));
 assert.ok(seen.includes(`POST ${base}/oauth/register`), seen.join('\n'));
 const client = provider.stored.client;
@@ -194,4 +198,4 @@ await assert.rejects(
 const revoked = await fetch(api, { headers: { authorization: `Bearer ${second.access_token}` } });
 assert.equal(revoked.status, 401, 'the family is revoked after a replay');
 
-console.log(`@modelcontextprotocol/sdk ${client.client_id}: 401, metadata, registered, consented, exchanged, called, refreshed, rotated`);
+console.log(`@modelcontextprotocol/sdk ${client.client_id} at ${api}: 401, metadata, registered, consented, exchanged, called, refreshed, rotated`);

@@ -1,6 +1,7 @@
 """The official Python MCP SDK (`mcp`, pinned by requirements.txt),
-unmodified, pointed only at the example resource <base>/api, as an MCP
-client is pointed at an MCP server.
+unmodified, pointed only at a resource's URL (the example API <base>/api,
+or examples/mcp_resource_server.rs), as an MCP client is pointed at an MCP
+server.
 
 Its OAuthClientProvider is an httpx2.Auth: one `client.get(<base>/api)`
 runs the whole chain by itself. The resource answers 401 naming its RFC
@@ -14,9 +15,10 @@ succeeds. Once the access token has expired the SDK refreshes before the
 next call; rotation is then checked: the old refresh token is refused, and
 presenting it revokes the family (RFC 9700 §4.14.2).
 
-Usage: python mcp_sdk.py BASE_URL RS_CLIENT_ID RS_CLIENT_SECRET
+Usage: python mcp_sdk.py BASE_URL RS_CLIENT_ID RS_CLIENT_SECRET [RESOURCE_URL]
 (run by tests/mcp_sdks.rs; the resource server credentials introspect the
-tokens, to read their audience as a resource server would).
+tokens, to read their audience as a resource server would; the resource is
+<base>/api unless named).
 """
 
 import asyncio
@@ -30,7 +32,10 @@ from mcp.client.auth.utils import extract_resource_metadata_from_www_auth
 from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 
 BASE, RS_ID, RS_SECRET = sys.argv[1:4]
-API = f"{BASE}/api"
+API = sys.argv[4] if len(sys.argv) > 4 else f"{BASE}/api"
+# RFC 9728 §3.1: the well-known segment between the host and the path.
+_api = urlparse(API)
+METADATA_URL = f"{_api.scheme}://{_api.netloc}/.well-known/oauth-protected-resource{_api.path}"
 REDIRECT_URI = "http://127.0.0.1:33420/callback"
 CLIENT_NAME = "MCP Python SDK interop"
 
@@ -161,10 +166,9 @@ async def main() -> None:
         # The resource's 401 names its metadata (RFC 9728 §5.1), read by
         # the SDK's own parser; the metadata was fetched from there.
         assert seen[0] == f"GET {API} 401", trail
-        metadata_url = f"{BASE}/.well-known/oauth-protected-resource/api"
         named = extract_resource_metadata_from_www_auth(responses[0])
-        assert named == metadata_url, responses[0].headers.get("www-authenticate")
-        assert seen[1] == f"GET {metadata_url} 200", trail
+        assert named == METADATA_URL, responses[0].headers.get("www-authenticate")
+        assert seen[1] == f"GET {METADATA_URL} 200", trail
         assert f"GET {BASE}/.well-known/oauth-authorization-server 200" in seen, trail
         assert f"POST {BASE}/oauth/register 201" in seen, trail
         assert f"POST {BASE}/oauth/token 200" in seen, trail
@@ -221,7 +225,7 @@ async def main() -> None:
         revoked = await http.get(API, headers={"authorization": f"Bearer {second.access_token}"})
         assert revoked.status_code == 401, "the family is revoked after a replay"
 
-    print(f"mcp (Python) {client_info.client_id}: 401, metadata, registered, consented, exchanged, called, refreshed, rotated")
+    print(f"mcp (Python) {client_info.client_id} at {API}: 401, metadata, registered, consented, exchanged, called, refreshed, rotated")
 
 
 asyncio.run(main())
