@@ -12,9 +12,8 @@
 //! POST that only carries the client's request is an authorization request
 //! like a GET.
 
-use super::extract::read_params;
 use super::pages::session::{self, LoginPage, WRONG_CREDENTIALS};
-use super::pages::{query_params, Answer, Browser, PageError};
+use super::pages::{Answer, Browser, GetOrPost, PageError};
 use super::AppState;
 use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeError, Outcome, SignedIn};
 use crate::oauth::oidc::prompt::OFFLINE_ACCESS;
@@ -22,7 +21,7 @@ use crate::oauth::{ErrorCode, Params};
 use crate::store::Registrant;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, Uri};
+use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 use minijinja::context;
 use url::Url;
@@ -36,26 +35,19 @@ const PAGE_FIELDS: [&str; 5] = ["csrf_token", "username", "password", "confirm",
 /// and `max_age`).
 const STARTED_AT: &str = "request_started_at";
 
-/// GET /oauth/authorize
-pub async fn get(State(state): State<AppState>, mut browser: Browser, uri: Uri) -> Response {
-    let result = match query_params(&uri) {
-        Ok(all) => step(&state, &mut browser, &HeaderMap::new(), all, false).await,
-        Err(error) => Err(error),
-    };
-    browser.respond(&state, result)
-}
-
-/// POST /oauth/authorize: an authorization request, or our sign-in and
-/// consent forms.
-pub async fn post(
+/// GET|POST /oauth/authorize: an authorization request, or (POST) our
+/// sign-in and consent forms.
+pub async fn authorize(
     State(state): State<AppState>,
     mut browser: Browser,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let result = match read_params(&headers, body).await {
-        Ok(all) => step(&state, &mut browser, &headers, all, true).await,
-        Err(error) => Err(error.into()),
+    let result = match GetOrPost::read(&method, &uri, headers, body).await {
+        Ok(request) => step(&state, &mut browser, request).await,
+        Err(error) => Err(error),
     };
     browser.respond(&state, result)
 }
@@ -65,10 +57,14 @@ pub async fn post(
 async fn step(
     state: &AppState,
     browser: &mut Browser,
-    headers: &HeaderMap,
-    all: Params,
-    posted: bool,
+    request: GetOrPost,
 ) -> Result<Answer, PageError> {
+    let GetOrPost {
+        params: all,
+        headers,
+        posted,
+    } = request;
+    let headers = &headers;
     let provider = &state.provider;
     let params = request_params(&all)?;
     // Absent on the request's first step, which our pages then carry.

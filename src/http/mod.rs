@@ -145,11 +145,11 @@ pub fn router(state: AppState) -> Router {
                 .route("/clients/delete", post(pages::clients::delete))
                 .route(
                     "/oauth/authorize",
-                    get(authorize::get).post(authorize::post),
+                    get(authorize::authorize).post(authorize::authorize),
                 )
                 .route(
                     END_SESSION_PATH,
-                    get(pages::end_session::get).post(pages::end_session::post),
+                    get(pages::end_session::end_session).post(pages::end_session::end_session),
                 )
                 .route("/account", get(pages::account::show))
                 .route("/account/revoke", post(pages::account::revoke)),

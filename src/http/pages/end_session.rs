@@ -2,41 +2,32 @@
 //! RP-Initiated Logout 1.0). `oauth::end_session` decides; this file asks
 //! the user when it must, signs out, and sends the browser on.
 
-use super::{query_params, Answer, Browser, PageError};
-use crate::http::extract::read_params;
+use super::{Answer, Browser, GetOrPost, PageError};
 use crate::http::AppState;
 use crate::oauth::end_session;
 use crate::oauth::oidc::logout::{EndSessionRequest, LogoutDecision};
-use crate::oauth::Params;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, Uri};
+use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 use minijinja::context;
 
 /// Our confirmation form's own fields, not the relying party's request.
 const PAGE_FIELDS: [&str; 2] = ["csrf_token", "confirm"];
 
-/// GET /oauth/logout
-pub async fn get(State(state): State<AppState>, mut browser: Browser, uri: Uri) -> Response {
-    let result = match query_params(&uri) {
-        Ok(params) => step(&state, &mut browser, &HeaderMap::new(), params, false).await,
-        Err(error) => Err(error),
-    };
-    browser.respond(&state, result)
-}
-
-/// POST /oauth/logout: a relying party's request (§2 allows POST), or our
-/// confirmation form.
-pub async fn post(
+/// GET|POST /oauth/logout: a relying party's request (§2 allows both), or
+/// (POST) our confirmation form.
+pub async fn end_session(
     State(state): State<AppState>,
     mut browser: Browser,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let result = match read_params(&headers, body).await {
-        Ok(params) => step(&state, &mut browser, &headers, params, true).await,
-        Err(error) => Err(error.into()),
+    let result = match GetOrPost::read(&method, &uri, headers, body).await {
+        Ok(request) => step(&state, &mut browser, request).await,
+        Err(error) => Err(error),
     };
     browser.respond(&state, result)
 }
@@ -44,10 +35,14 @@ pub async fn post(
 async fn step(
     state: &AppState,
     browser: &mut Browser,
-    headers: &HeaderMap,
-    params: Params,
-    posted: bool,
+    request: GetOrPost,
 ) -> Result<Answer, PageError> {
+    let GetOrPost {
+        params,
+        headers,
+        posted,
+    } = request;
+    let headers = &headers;
     let confirmed = posted && params.get("confirm").is_some();
     if confirmed {
         // Only our page may confirm: otherwise any site could sign users out.

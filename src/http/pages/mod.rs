@@ -14,12 +14,13 @@ pub mod session;
 pub use browser::Browser;
 pub use csrf::Csrf;
 
-use super::extract::{self, BodyError};
+use super::extract::{self, read_params, BodyError};
 use super::AppState;
 use crate::oauth::oidc::response_mode::{Answer as ClientAnswer, FormPost};
 use crate::oauth::{ErrorCode, OAuthError, Params};
 use crate::store::StoreError;
-use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::body::Body;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Router;
 use minijinja::{context, Environment, UndefinedBehavior, Value};
@@ -231,6 +232,41 @@ impl From<BodyError> for PageError {
 pub fn query_params(uri: &Uri) -> Result<Params, PageError> {
     let pairs = extract::parse_urlencoded(uri.query().unwrap_or("").as_bytes())?;
     Ok(Params::from_pairs(pairs)?)
+}
+
+/// A request to an endpoint that takes GET and POST alike (the
+/// authorization endpoint, OpenID Connect Core §3.1.2.1; the end-session
+/// endpoint, RP-Initiated Logout 1.0 §2).
+pub struct GetOrPost {
+    /// From the query of a GET, the form body of a POST.
+    pub params: Params,
+    /// What vouches for a form of ours (origin, fetch metadata): none for
+    /// a GET, since a link carries no form.
+    pub headers: HeaderMap,
+    pub posted: bool,
+}
+
+impl GetOrPost {
+    pub async fn read(
+        method: &Method,
+        uri: &Uri,
+        headers: HeaderMap,
+        body: Body,
+    ) -> Result<Self, PageError> {
+        if method == Method::POST {
+            let params = read_params(&headers, body).await?;
+            return Ok(GetOrPost {
+                params,
+                headers,
+                posted: true,
+            });
+        }
+        Ok(GetOrPost {
+            params: query_params(uri)?,
+            headers: HeaderMap::new(),
+            posted: false,
+        })
+    }
 }
 
 /// Renders a template; a template bug is a 500 page, never a panic.
