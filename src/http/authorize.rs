@@ -221,6 +221,7 @@ impl Pages<'_> {
                     .map(|s| (s, scope_meaning(s)))
                     .collect::<Vec<_>>(),
                 destination_host,
+                resources => self.request.resources,
                 destination => self.request.redirect_uri,
                 fields => self.fields(),
                 // Signing out from here comes back to this request.

@@ -390,6 +390,7 @@ mod tests {
                 context! {
                     client_name => "<app>", client_id => "id", verified => false,
                     registered_by => "alice", scopes => [("profile", Some("see your name"))], offline => true,
+                    resources => ["https://api.example/<app>"],
                     destination_host => "app.example", destination => "https://app.example/cb",
                 },
             ),
