@@ -6,7 +6,7 @@ use crate::crypto;
 use crate::oauth::oidc::claims::UserClaims;
 use crate::store::User;
 use anyhow::Context as _;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use serde_json::json;
 use std::io::Read;
 
@@ -14,18 +14,107 @@ use std::io::Read;
 pub enum UserCommand {
     /// Add a user; the password is read from standard input.
     Add {
-        name: String,
-        /// The user's OpenID Connect claims (Core §5.1) as a JSON object:
-        /// '{"name": "Mike Example", "email": "mike@example.com",
-        /// "email_verified": true}'.
-        #[arg(long)]
-        claims: Option<String>,
+        username: String,
+        #[command(flatten)]
+        claims: ClaimFlags,
     },
-    /// Replace a user's OpenID Connect claims with a JSON object (`{}`
-    /// clears them).
-    Claims { name: String, claims: String },
+    /// Change a user's OpenID Connect claims; those not named stay.
+    Update {
+        username: String,
+        #[command(flatten)]
+        claims: ClaimFlags,
+    },
     /// List users.
     List,
+}
+
+/// A user's OpenID Connect claims (Core §5.1): the usual ones as flags,
+/// any standard claim with `--claims`.
+#[derive(Args, Debug, Default)]
+pub struct ClaimFlags {
+    /// Full name, as shown: "Mike Example".
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long = "given-name")]
+    given_name: Option<String>,
+    #[arg(long = "family-name")]
+    family_name: Option<String>,
+    /// The name the user goes by in applications (not necessarily unique).
+    #[arg(long = "preferred-username")]
+    preferred_username: Option<String>,
+    #[arg(long)]
+    email: Option<String>,
+    /// Whether the email address was verified (true or false).
+    #[arg(long = "email-verified")]
+    email_verified: Option<bool>,
+    /// E.164 recommended: "+33 1 23 45 67 89".
+    #[arg(long = "phone-number")]
+    phone_number: Option<String>,
+    /// A BCP 47 language tag: fr-FR.
+    #[arg(long)]
+    locale: Option<String>,
+    /// Any standard claims as a JSON object, applied before the flags;
+    /// `null` removes one: '{"address": {"country": "FR"}, "website": null}'.
+    #[arg(long)]
+    claims: Option<String>,
+}
+
+impl ClaimFlags {
+    /// `claims` with these changes, checked (`UserClaims::validate`).
+    fn apply(self, claims: UserClaims) -> anyhow::Result<UserClaims> {
+        let mut claims = match &self.claims {
+            Some(json) => merge_json(claims, json)?,
+            None => claims,
+        };
+        let flags = [
+            (&mut claims.name, self.name),
+            (&mut claims.given_name, self.given_name),
+            (&mut claims.family_name, self.family_name),
+            (&mut claims.preferred_username, self.preferred_username),
+            (&mut claims.email, self.email),
+            (&mut claims.phone_number, self.phone_number),
+            (&mut claims.locale, self.locale),
+        ];
+        for (claim, value) in flags {
+            if value.is_some() {
+                *claim = value;
+            }
+        }
+        if self.email_verified.is_some() {
+            claims.email_verified = self.email_verified;
+        }
+        // Core §5.1: when the claims last changed.
+        claims.updated_at = Some(crate::time::now());
+        claims.validate()?;
+        Ok(claims)
+    }
+}
+
+/// Applies a JSON object of claims over `claims`. Unknown members are a
+/// typo here, not a newer version's data, so they are refused.
+fn merge_json(claims: UserClaims, json: &str) -> anyhow::Result<UserClaims> {
+    let given: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).context("--claims is not a JSON object")?;
+    let mut merged = match serde_json::to_value(&claims)? {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    for (name, value) in &given {
+        match value {
+            serde_json::Value::Null => merged.remove(name),
+            value => merged.insert(name.clone(), value.clone()),
+        };
+    }
+    let claims: UserClaims = serde_json::from_value(serde_json::Value::Object(merged))
+        .context("--claims holds a value of the wrong type")?;
+    let known = serde_json::to_value(&claims)?;
+    let unknown = given
+        .iter()
+        .find(|(name, value)| !value.is_null() && known.get(name.as_str()).is_none());
+    if let Some((name, _)) = unknown {
+        anyhow::bail!("{name:?} is not a standard claim this server keeps");
+    }
+    Ok(claims)
 }
 
 /// What the command line shows of a user: never the password hash.
@@ -33,28 +122,10 @@ fn user_json(user: &User) -> serde_json::Value {
     json!({ "id": user.id, "username": user.username, "claims": user.claims })
 }
 
-/// Parses and checks claims as an operator typed them: unknown members are
-/// a typo here, not a newer version's data, so they are refused.
-fn parse_claims(json: &str) -> anyhow::Result<UserClaims> {
-    let value: serde_json::Value =
-        serde_json::from_str(json).context("the claims are not valid JSON")?;
-    let claims: UserClaims =
-        serde_json::from_value(value.clone()).context("the claims are not a claims object")?;
-    let known = serde_json::to_value(&claims)?;
-    if let Some(unknown) = value
-        .as_object()
-        .and_then(|given| given.keys().find(|name| known.get(name.as_str()).is_none()))
-    {
-        anyhow::bail!("{unknown:?} is not a standard claim this server keeps (or it is null)");
-    }
-    claims.validate()?;
-    Ok(claims)
-}
-
 pub(super) async fn run(context: &Invocation, command: UserCommand) -> anyhow::Result<()> {
     match command {
-        UserCommand::Add { name, claims } => {
-            let claims = claims.as_deref().map(parse_claims).transpose()?;
+        UserCommand::Add { username, claims } => {
+            let claims = claims.apply(UserClaims::default())?;
             let mut password = String::new();
             std::io::stdin()
                 .read_to_string(&mut password)
@@ -67,13 +138,11 @@ pub(super) async fn run(context: &Invocation, command: UserCommand) -> anyhow::R
             let store = context.store().await?;
             let hash = crypto::hash_password(password).await?;
             let mut user = store
-                .create_user(&name, &hash)
+                .create_user(&username, &hash)
                 .await
-                .with_context(|| format!("cannot add user {name:?}"))?;
-            if let Some(claims) = claims {
-                store.set_user_claims(user.id, &claims).await?;
-                user.claims = claims;
-            }
+                .with_context(|| format!("cannot add user {username:?}"))?;
+            store.set_user_claims(user.id, &claims).await?;
+            user.claims = claims;
             let event = AuditEvent::User {
                 by: Actor::System,
                 user: user.id,
@@ -84,13 +153,13 @@ pub(super) async fn run(context: &Invocation, command: UserCommand) -> anyhow::R
                 format!("added user {} (id {})", user.username, user.id)
             });
         }
-        UserCommand::Claims { name, claims } => {
-            let claims = parse_claims(&claims)?;
+        UserCommand::Update { username, claims } => {
             let store = context.store().await?;
             let mut user = store
-                .user_by_name(&name)
+                .user_by_name(&username)
                 .await?
-                .with_context(|| format!("no user {name:?}"))?;
+                .with_context(|| format!("no user {username:?}"))?;
+            let claims = claims.apply(user.claims.clone())?;
             store.set_user_claims(user.id, &claims).await?;
             user.claims = claims;
             let event = AuditEvent::User {

@@ -69,6 +69,61 @@ async fn user_add_reads_the_password_from_stdin(backend: Backend) {
     assert!(!again.status.success());
 }
 
+// OpenID Connect claims (Core §5.1) from flags and JSON, merged on update;
+// unknown claims and bad values are refused.
+async fn user_claims_are_set_and_updated(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let url = server.database_url().to_owned();
+    let added = json_of(&portcullis(
+        &url,
+        &[
+            "--json",
+            "user",
+            "add",
+            "alice",
+            "--name",
+            "Alice",
+            "--email",
+            "a@example.com",
+        ],
+        Some("wonderland\n"),
+    ));
+    assert_eq!(added["claims"]["name"], "Alice");
+    let updated = json_of(&portcullis(
+        &url,
+        &[
+            "--json",
+            "user",
+            "update",
+            "alice",
+            "--email-verified",
+            "true",
+            "--claims",
+            r#"{"website": "https://alice.example", "name": null}"#,
+        ],
+        None,
+    ));
+    let claims = &updated["claims"];
+    assert_eq!(claims["email"], "a@example.com", "kept");
+    assert_eq!(claims["email_verified"], true);
+    assert_eq!(claims["website"], "https://alice.example");
+    assert!(claims.get("name").is_none(), "null removes a claim");
+    for refused in [
+        &[
+            "user",
+            "update",
+            "alice",
+            "--claims",
+            r#"{"favourite_colour": "red"}"#,
+        ][..],
+        &["user", "update", "alice", "--email", "not an address"],
+        &["user", "update", "nobody", "--name", "N"],
+    ] {
+        let output = portcullis(&url, refused, None);
+        assert!(!output.status.success(), "{refused:?}");
+    }
+}
+
 async fn client_add_prints_a_secret_that_works_once_shown(backend: Backend) {
     let server = TestServer::start(backend).await;
     let url = server.database_url().to_owned();
@@ -205,6 +260,7 @@ async fn migrate_creates_the_schema(backend: Backend) {
 
 backend_tests! {
     user_add_reads_the_password_from_stdin,
+    user_claims_are_set_and_updated,
     client_add_prints_a_secret_that_works_once_shown,
     client_add_refuses_invalid_metadata,
     token_purge_deletes_expired_tokens,
