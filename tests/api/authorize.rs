@@ -461,12 +461,15 @@ async fn wrong_password_and_unknown_user_get_the_same_answer(backend: Backend) {
         assert!(page.html.contains("Wrong username or password."));
         // The form comes back, still carrying the request.
         assert_eq!(page.form("/oauth/authorize").get("state"), Some("s"));
-        // The same page but for the CSRF token and the username typed.
-        let csrf = page.form("/oauth/authorize");
-        let csrf = csrf.get("csrf_token").expect("CSRF token");
+        // The same page but for the CSRF token, the username typed and
+        // when the request arrived (two requests, maybe two seconds).
+        let form = page.form("/oauth/authorize");
+        let csrf = form.get("csrf_token").expect("CSRF token");
+        let started = form.get("request_started_at").expect("request time");
         let html = page
             .html
             .replace(csrf, "")
+            .replace(started, "")
             .replace(&format!(r#"value="{username}""#), "");
         answers.push((page.status, html));
     }
