@@ -4,7 +4,7 @@
 //! down in order: stop accepting, let requests finish, write the audit
 //! events they produced, commit the store's queued writes.
 
-use crate::audit::{Audit, AuditEvent, Recorder};
+use crate::audit::{Actor, Audit, AuditEvent, Recorder};
 use crate::config::Config;
 use crate::http::{self, AppState};
 use crate::keys::SigningKeys;
@@ -194,7 +194,11 @@ async fn refresh_keys_periodically(keys: Arc<SigningKeys>, audit: Audit, every: 
         match keys.refresh(crate::time::now()).await {
             Ok(created) => {
                 for kid in created {
-                    audit.record(AuditEvent::SigningKeyRotated { kid }, None);
+                    let event = AuditEvent::SigningKeyRotated {
+                        by: Actor::System,
+                        kid,
+                    };
+                    audit.record(event, None);
                 }
             }
             Err(error) => {

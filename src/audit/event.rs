@@ -60,7 +60,8 @@ pub enum AuditKind {
     /// A request to the admin API without a valid key (at most one event
     /// per address and minute, per node).
     AdminAuthFailed,
-    /// Emitted by the signing keys' rotation once it is wired.
+    /// A signing key was made: scheduled rotation, `portcullis keys
+    /// rotate` or `POST /admin/keys/rotate`.
     SigningKeyRotated,
 }
 
@@ -192,7 +193,10 @@ pub enum AuditEvent {
         name: String,
     },
     AdminAuthFailed,
+    /// A new signing key: by schedule or the command line (`System`), or
+    /// by an admin key (`POST /admin/keys/rotate`).
     SigningKeyRotated {
+        by: Actor,
         kid: String,
     },
 }
@@ -310,9 +314,9 @@ impl AuditEvent {
                 Outcome::Failure,
                 None,
             ),
-            E::SigningKeyRotated { kid } => (
+            E::SigningKeyRotated { by, kid } => (
                 AuditKind::SigningKeyRotated,
-                Actor::System,
+                by,
                 None,
                 success,
                 Some(format!("kid {kid}")),

@@ -2,8 +2,8 @@
 //! tokens, as every node shares them through the database.
 
 use super::Invocation;
-use crate::audit::{self, AuditEvent};
-use crate::keys::{SigningKeys, StoredKey};
+use crate::audit::{self, Actor, AuditEvent};
+use crate::keys::{KeySummary, SigningKeys};
 use clap::Subcommand;
 use serde_json::json;
 
@@ -16,23 +16,6 @@ pub enum KeysCommand {
     /// stay published until the tokens they signed have expired. Use it
     /// when a key may have leaked.
     Rotate,
-}
-
-fn key_json(key: &StoredKey, now: i64) -> serde_json::Value {
-    let state = match (key.retires_at, key.removes_at) {
-        (Some(retired), _) if retired <= now => "retired",
-        _ if key.activates_at > now => "published",
-        _ => "signing",
-    };
-    json!({
-        "kid": key.kid,
-        "alg": key.alg,
-        "state": state,
-        "created_at": key.created_at,
-        "activates_at": key.activates_at,
-        "retires_at": key.retires_at,
-        "removes_at": key.removes_at,
-    })
 }
 
 pub(super) async fn run(context: &Invocation, command: KeysCommand) -> anyhow::Result<()> {
@@ -48,16 +31,19 @@ pub(super) async fn run(context: &Invocation, command: KeysCommand) -> anyhow::R
         )
         .await?;
         for kid in keys.rotate(now).await? {
-            let event = AuditEvent::SigningKeyRotated { kid };
+            let event = AuditEvent::SigningKeyRotated {
+                by: Actor::System,
+                kid,
+            };
             audit::record_now(store.as_ref(), event).await?;
         }
     }
     let keys = store.signing_keys().await?;
-    let listed: Vec<serde_json::Value> = keys.iter().map(|key| key_json(key, now)).collect();
+    let listed: Vec<KeySummary> = keys.iter().map(|key| KeySummary::of(key, now)).collect();
     context.print(json!(listed), || {
         listed
             .iter()
-            .map(|key| format!("{}\t{}\t{}", key["kid"], key["alg"], key["state"]).replace('"', ""))
+            .map(|key| format!("{}\t{}\t{}", key.kid, key.alg.as_str(), key.state.as_str()))
             .collect::<Vec<_>>()
             .join("\n")
     });

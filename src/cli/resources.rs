@@ -3,10 +3,10 @@
 //! here is `invalid_target`.
 
 use super::Invocation;
+use crate::oauth::resources;
 use crate::store::Resource;
 use clap::Subcommand;
 use serde_json::json;
-use url::Url;
 
 #[derive(Subcommand, Debug)]
 pub enum ResourceCommand {
@@ -40,18 +40,8 @@ pub(super) async fn run(context: &Invocation, command: ResourceCommand) -> anyho
     let store = context.store().await?;
     match command {
         ResourceCommand::Add { identifier, scope } => {
-            // RFC 8707 §2: an absolute URI without a fragment.
-            let url = Url::parse(&identifier)
-                .map_err(|e| anyhow::anyhow!("{identifier:?} is not an absolute URI: {e}"))?;
-            anyhow::ensure!(
-                url.fragment().is_none(),
-                "a resource identifier has no fragment (RFC 8707 section 2)"
-            );
-            let resource = Resource {
-                identifier,
-                scope: scope.split_whitespace().collect::<Vec<_>>().join(" "),
-                created_at: crate::time::now(),
-            };
+            let resource = resources::registered(identifier, &scope, crate::time::now())
+                .map_err(|e| anyhow::anyhow!("{}", e.description))?;
             store.put_resource(&resource).await?;
             context.print(resource_json(&resource), || {
                 format!("registered resource {}", resource.identifier)

@@ -60,6 +60,73 @@ pub struct StoredKey {
     pub removes_at: Option<i64>,
 }
 
+/// Where a key is in its life at a given time (`rotation.rs` has the
+/// rules).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyState {
+    /// In the JWKS, not signing yet: relying parties are caching it.
+    Published,
+    /// Active and not retired.
+    Signing,
+    /// Signs nothing more; published until its tokens have expired.
+    Retired,
+}
+
+impl KeyState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyState::Published => "published",
+            KeyState::Signing => "signing",
+            KeyState::Retired => "retired",
+        }
+    }
+}
+
+impl StoredKey {
+    /// Its state at `now`, from its own row: a key that a newer one has
+    /// superseded counts as signing until the next refresh retires it.
+    pub fn state(&self, now: i64) -> KeyState {
+        match self.retires_at {
+            Some(retired) if retired <= now => KeyState::Retired,
+            _ if self.activates_at > now => KeyState::Published,
+            _ => KeyState::Signing,
+        }
+    }
+}
+
+/// What operators are shown of a key, by `portcullis keys list` and
+/// `GET /admin/keys` alike: its public facts and dates, never the private
+/// key (nor the public one: the JWKS publishes that).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct KeySummary {
+    /// The RFC 7638 thumbprint, the `kid` of the tokens it signs.
+    pub kid: String,
+    pub alg: SigningAlg,
+    pub state: KeyState,
+    /// Unix seconds, like every time below.
+    pub created_at: i64,
+    /// When it signs (or signed) its first token.
+    pub activates_at: i64,
+    pub retires_at: Option<i64>,
+    /// When it leaves the JWKS.
+    pub removes_at: Option<i64>,
+}
+
+impl KeySummary {
+    pub fn of(key: &StoredKey, now: i64) -> Self {
+        KeySummary {
+            kid: key.kid.clone(),
+            alg: key.alg,
+            state: key.state(now),
+            created_at: key.created_at,
+            activates_at: key.activates_at,
+            retires_at: key.retires_at,
+            removes_at: key.removes_at,
+        }
+    }
+}
+
 /// What can go wrong with keys; none of it is a client's fault.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {

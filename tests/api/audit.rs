@@ -6,24 +6,6 @@ use crate::common::browser::{code_request, Browser, REDIRECT_URI};
 use crate::common::*;
 use reqwest::Method;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
-
-/// The events of `kind`, waiting for the recorder (events are written
-/// asynchronously) until there are `at_least`.
-async fn events(admin: &Admin<'_>, kind: &str, at_least: usize) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let page = admin
-            .expect(Method::GET, &format!("/admin/audit?kind={kind}"), None, 200)
-            .await;
-        let items = page["items"].as_array().cloned().unwrap_or_default();
-        if items.len() >= at_least || Instant::now() > deadline {
-            assert!(items.len() >= at_least, "{kind}: {items:?}");
-            return items;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 async fn every_security_event_is_recorded(backend: Backend) {
     let server = TestServer::start_with(backend, |c| c.rate_limit_failures = 2).await;
@@ -47,7 +29,7 @@ async fn every_security_event_is_recorded(backend: Backend) {
         password("ghost", "wrong-guess").await;
     }
     // The refused third guess is the lock-out, not another sign-in.
-    let sign_ins = events(&admin, "sign_in", 3).await;
+    let sign_ins = admin.events("sign_in", 3).await;
     assert_eq!(sign_ins.len(), 3);
     assert_eq!(sign_ins[0]["outcome"], "success");
     assert_eq!(sign_ins[0]["actor"], "user:1");
@@ -55,7 +37,7 @@ async fn every_security_event_is_recorded(backend: Backend) {
     assert_eq!(sign_ins[0]["address"], "127.0.0.1");
     assert_eq!(sign_ins[1]["outcome"], "failure");
     assert_eq!(sign_ins[1]["actor"], "anonymous");
-    let locked = events(&admin, "locked_out", 1).await;
+    let locked = admin.events("locked_out", 1).await;
     assert_eq!(locked.len(), 1, "one event per lock-out, not per refusal");
     assert_eq!(locked[0]["detail"], "username ghost");
 
@@ -66,7 +48,7 @@ async fn every_security_event_is_recorded(backend: Backend) {
             .token(&[("grant_type", "refresh_token"), ("refresh_token", refresh)])
             .await;
     }
-    let replayed = events(&admin, "refresh_token_replayed", 1).await;
+    let replayed = admin.events("refresh_token_replayed", 1).await;
     assert_eq!(replayed[0]["client_id"], CLIENT_ID);
     let machine = server.client_credentials_token().await;
     server
@@ -75,13 +57,13 @@ async fn every_security_event_is_recorded(backend: Backend) {
             &[("token", str_field(&machine, "access_token"))],
         )
         .await;
-    let revoked = events(&admin, "tokens_revoked", 1).await;
+    let revoked = admin.events("tokens_revoked", 1).await;
     assert_eq!(revoked[0]["actor"], format!("client:{CLIENT_ID}"));
 
     // Consent, and a code used twice.
     let browser = Browser::new(&server);
     let code = browser.code(&code_request("profile", "s")).await;
-    let consent = events(&admin, "consent_given", 1).await;
+    let consent = admin.events("consent_given", 1).await;
     assert_eq!(consent[0]["actor"], "user:1");
     assert_eq!(consent[0]["detail"], "scope profile");
     for _ in 0..2 {
@@ -93,7 +75,7 @@ async fn every_security_event_is_recorded(backend: Backend) {
             ])
             .await;
     }
-    events(&admin, "code_replayed", 1).await;
+    admin.events("code_replayed", 1).await;
 
     // What the operator does through the admin API.
     let client = admin
@@ -132,7 +114,7 @@ async fn every_security_event_is_recorded(backend: Backend) {
         "client_secret_rotated",
         "client_deleted",
     ] {
-        let event = &events(&admin, kind, 1).await[0];
+        let event = &admin.events(kind, 1).await[0];
         assert_eq!(event["actor"], "admin_key:tests", "{kind}");
         assert_eq!(event["client_id"], id, "{kind}");
     }
@@ -154,9 +136,9 @@ async fn every_security_event_is_recorded(backend: Backend) {
         "user_disabled",
         "user_enabled",
     ] {
-        events(&admin, kind, 1).await;
+        admin.events(kind, 1).await;
     }
-    let used = events(&admin, "admin_key_used", 1).await;
+    let used = admin.events("admin_key_used", 1).await;
     assert_eq!(used.len(), 1, "once a minute, not per request");
     for _ in 0..3 {
         let knock = server
@@ -165,7 +147,7 @@ async fn every_security_event_is_recorded(backend: Backend) {
             .bearer_auth("pca_guess");
         assert_eq!(knock.send().await.unwrap().status(), 401);
     }
-    assert_eq!(events(&admin, "admin_auth_failed", 1).await.len(), 1);
+    assert_eq!(admin.events("admin_auth_failed", 1).await.len(), 1);
     // Filters: by time, and by an unknown kind (a problem, not a 5xx).
     let future = admin
         .expect(

@@ -6,6 +6,7 @@
 mod common;
 
 mod admin;
+mod admin_oidc;
 mod audit;
 mod authorize;
 mod authorize_requests;

@@ -9,7 +9,9 @@ mod auth;
 mod clients;
 mod grants;
 mod health;
+mod keys;
 pub mod problem;
+mod resources;
 mod users;
 
 use super::AppState;
@@ -48,6 +50,8 @@ pub struct AdminState {
     modifiers(&AdminKeyScheme),
     tags(
         (name = "clients"), (name = "users"), (name = "grants"), (name = "audit"),
+        (name = "keys", description = "Signing keys of ID tokens and JWT access tokens"),
+        (name = "resources", description = "Protected resources (RFC 8707)"),
         (name = "health", description = "Probes and metrics")
     )
 )]
@@ -77,6 +81,9 @@ pub fn router(app: AppState) -> Router {
         .routes(routes!(users::set_password))
         .routes(routes!(grants::list))
         .routes(routes!(grants::revoke))
+        .routes(routes!(keys::list))
+        .routes(routes!(keys::rotate))
+        .routes(routes!(resources::list, resources::put, resources::delete))
         .routes(routes!(audit::list))
         .routes(routes!(health::metrics))
         .routes(routes!(openapi_document))

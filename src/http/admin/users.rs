@@ -1,17 +1,20 @@
-//! `/admin/users`: create, rename, set a password, disable. Disabling
-//! revokes every grant and session of the user in one store call, and
-//! sign-in and the password grant refuse a disabled user.
+//! `/admin/users`: create, rename, set the OpenID Connect claims, set a
+//! password, disable. Disabling revokes every grant and session of the
+//! user in one store call, and sign-in and the password grant refuse a
+//! disabled user.
 
 use super::auth::Caller;
 use super::problem::{Body, Page, PageQuery, PathParam, Problem, QueryParams};
 use super::AdminState;
 use crate::audit::{AccountChange, AuditEvent};
 use crate::crypto;
+use crate::oauth::oidc::claims::UserClaims;
 use crate::oauth::OAuthError;
 use crate::store::{User, UserChange};
 use axum::http::StatusCode;
 use axum::{extract::State, Extension, Json};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 /// What may be shown of a user: never the password hash.
@@ -20,6 +23,8 @@ pub struct UserView {
     id: i64,
     username: String,
     disabled: bool,
+    /// OpenID Connect standard claims (Core §5.1); `{}` when none are set.
+    claims: UserClaims,
 }
 
 impl From<User> for UserView {
@@ -28,6 +33,7 @@ impl From<User> for UserView {
             id: user.id,
             username: user.username,
             disabled: user.disabled,
+            claims: user.claims,
         }
     }
 }
@@ -36,11 +42,18 @@ impl From<User> for UserView {
 pub struct NewUser {
     username: String,
     password: String,
+    /// Standard claims to start with (none when absent).
+    #[schema(value_type = Option<UserClaims>)]
+    claims: Option<Map<String, Value>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UserUpdate {
     username: Option<String>,
+    /// Replaces every standard claim: one left out is unset, and `{}`
+    /// clears them all. `updated_at` becomes now.
+    #[schema(value_type = Option<UserClaims>)]
+    claims: Option<Map<String, Value>>,
     /// true: the user signs in nowhere and every token and session of
     /// theirs is revoked at once; false: they may sign in again.
     disabled: Option<bool>,
@@ -58,6 +71,19 @@ fn check_username(username: &str) -> Result<(), Problem> {
         ));
     }
     Ok(())
+}
+
+/// The claims an operator sets, checked, with `updated_at` now (Core
+/// §5.1: when they last changed), as the command line sets them. Kept as a
+/// JSON object until here, not `UserClaims`, whose own deserializer drops
+/// unknown members: a misspelt claim is refused, not silently lost.
+fn checked_claims(given: &Map<String, Value>) -> Result<UserClaims, Problem> {
+    let mut claims = UserClaims::from_operator_json(given).map_err(Problem::bad_request)?;
+    claims.updated_at = Some(crate::time::now());
+    claims
+        .validate()
+        .map_err(|invalid| Problem::bad_request(invalid.to_string()))?;
+    Ok(claims)
 }
 
 /// Argon2id off the async workers; a full hashing queue is a 503.
@@ -119,13 +145,14 @@ pub async fn create(
     Body(new): Body<NewUser>,
 ) -> Result<(StatusCode, Json<UserView>), Problem> {
     check_username(&new.username)?;
+    let claims = new.claims.as_ref().map(checked_claims).transpose()?;
     let hash = password_hash(new.password).await?;
-    let user = admin
-        .app
-        .provider
-        .store
-        .create_user(&new.username, &hash)
-        .await?;
+    let store = &admin.app.provider.store;
+    let mut user = store.create_user(&new.username, &hash).await?;
+    if let Some(claims) = claims {
+        store.set_user_claims(user.id, &claims).await?;
+        user.claims = claims;
+    }
     record(&admin, &caller, user.id, AccountChange::Created);
     Ok((StatusCode::CREATED, Json(user.into())))
 }
@@ -154,7 +181,8 @@ pub async fn read(
     Ok(Json(find(&admin, id).await?.into()))
 }
 
-/// Renames, disables or enables a user.
+/// Renames a user, replaces their claims, disables or enables them. The
+/// whole body is checked before anything changes.
 #[utoipa::path(patch, path = "/admin/users/{id}", tag = "users", params(("id" = i64, Path)),
     request_body = UserUpdate, security(("admin_key" = [])), responses(
     (status = 200, body = UserView),
@@ -174,6 +202,9 @@ pub async fn update(
     let store = &admin.app.provider.store;
     if let Some(username) = &update.username {
         check_username(username)?;
+    }
+    let claims = update.claims.as_ref().map(checked_claims).transpose()?;
+    if let Some(username) = &update.username {
         let change = UserChange {
             username: Some(username.clone()),
             password_hash: None,
@@ -182,6 +213,13 @@ pub async fn update(
             .update_user(id, &change)
             .await?
             .ok_or_else(|| Problem::not_found("no such user"))?;
+    }
+    if let Some(claims) = &claims {
+        if !store.set_user_claims(id, claims).await? {
+            return Err(Problem::not_found("no such user"));
+        }
+    }
+    if update.username.is_some() || claims.is_some() {
         record(&admin, &caller, id, AccountChange::Updated);
     }
     if let Some(disabled) = update.disabled {

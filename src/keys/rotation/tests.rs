@@ -1,5 +1,6 @@
 use super::*;
 use crate::keys::jwk::{Jwk, KeyUse, PublicKeyParams};
+use crate::keys::KeyState;
 
 const DAY: i64 = 86_400;
 const LIFETIME: i64 = 3_600;
@@ -257,4 +258,14 @@ fn planned_keys_are_generated_with_their_activation_times() {
         got,
         [(SigningAlg::Es256, 7, 7), (SigningAlg::EdDsa, 7, 7 + DAY)]
     );
+}
+
+#[test]
+fn a_key_is_published_then_signing_then_retired() {
+    let successor = key("b", SigningAlg::Es256, 1_000, 1_000 + DAY);
+    assert_eq!(successor.state(1_000), KeyState::Published);
+    assert_eq!(successor.state(1_000 + DAY), KeyState::Signing);
+    let old = retired(successor, 2_000 + DAY, 2_000 + DAY + LIFETIME);
+    assert_eq!(old.state(2_000 + DAY - 1), KeyState::Signing);
+    assert_eq!(old.state(2_000 + DAY), KeyState::Retired);
 }

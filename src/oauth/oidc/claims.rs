@@ -14,8 +14,12 @@ use syntax::{
 /// optional, and left out of the JSON when unset, so the stored form of a
 /// user without claims is `{}`. Unknown members of a stored value are
 /// ignored, so a newer version's claims do not break an older reader.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
+#[schema(
+    description = "A user's OpenID Connect standard claims (Core section 5.1): \
+    each optional, left out when unset."
+)]
 pub struct UserClaims {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -59,13 +63,15 @@ pub struct UserClaims {
     pub phone_number_verified: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
-    /// When these claims last changed, Unix seconds.
+    /// When these claims last changed, Unix seconds: set by the server
+    /// whenever an operator sets claims.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(read_only)]
     pub updated_at: Option<i64>,
 }
 
 /// A postal address (§5.1.1).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct Address {
     /// The whole address as it is printed; may span lines.
@@ -156,6 +162,25 @@ impl UserClaims {
             Ok(Value::Object(map)) => map,
             // A struct of strings, booleans and integers is always an object.
             _ => Map::new(),
+        }
+    }
+
+    /// Claims an operator gives as a JSON object (`--claims`, the admin
+    /// API), not yet checked ([`validate`](Self::validate)). Unlike in a
+    /// stored value, an unknown member here is a typo, refused rather than
+    /// dropped; a `null` member is a claim left unset.
+    pub fn from_operator_json(given: &Map<String, Value>) -> Result<UserClaims, String> {
+        let claims = UserClaims::deserialize(&Value::Object(given.clone()))
+            .map_err(|e| format!("a claim has a value of the wrong type: {e}"))?;
+        let known = claims.to_map();
+        match given
+            .iter()
+            .find(|(name, value)| !value.is_null() && !known.contains_key(name.as_str()))
+        {
+            Some((name, _)) => Err(format!(
+                "{name:?} is not a standard claim this server keeps"
+            )),
+            None => Ok(claims),
         }
     }
 

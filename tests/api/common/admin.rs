@@ -3,6 +3,7 @@
 use super::TestServer;
 use reqwest::Method;
 use serde_json::Value;
+use std::time::{Duration, Instant};
 
 /// An admin API caller with a key.
 pub struct Admin<'a> {
@@ -39,5 +40,22 @@ impl<'a> Admin<'a> {
         let response = self.send(method, path, body).await;
         assert_eq!(response.status().as_u16(), status, "{path}");
         response.json().await.unwrap_or(Value::Null)
+    }
+
+    /// The audit events of `kind`, waiting for the recorder (events are
+    /// written asynchronously) until there are `at_least`.
+    pub async fn events(&self, kind: &str, at_least: usize) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let page = self
+                .expect(Method::GET, &format!("/admin/audit?kind={kind}"), None, 200)
+                .await;
+            let items = page["items"].as_array().cloned().unwrap_or_default();
+            if items.len() >= at_least || Instant::now() > deadline {
+                assert!(items.len() >= at_least, "{kind}: {items:?}");
+                return items;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }
