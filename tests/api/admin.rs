@@ -325,6 +325,22 @@ async fn disabling_a_user_revokes_everything_and_refuses_sign_in(backend: Backen
     assert_eq!(renamed["status"], 409);
 }
 
+// PostgreSQL refuses a NUL in text: ids, filters and cursors that decode
+// to a control character are the caller's mistake, on both engines.
+async fn control_characters_in_paths_and_queries_are_400(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let admin = Admin::new(&server).await;
+    for path in [
+        "/admin/clients?after=%00",
+        "/admin/clients/a%00b",
+        "/admin/grants?client_id=%00",
+        "/admin/resources?after=%0A",
+    ] {
+        let problem = admin.expect(Method::GET, path, None, 400).await;
+        assert_eq!(problem["status"], 400, "{path}");
+    }
+}
+
 async fn grants_are_listed_and_revoked_idempotently(backend: Backend) {
     let server = TestServer::start(backend).await;
     let admin = Admin::new(&server).await;
@@ -397,4 +413,5 @@ backend_tests! {
     a_rotated_secret_overlaps_with_the_previous_one,
     disabling_a_user_revokes_everything_and_refuses_sign_in,
     grants_are_listed_and_revoked_idempotently,
+    control_characters_in_paths_and_queries_are_400,
 }

@@ -132,7 +132,7 @@ pub async fn list(
     QueryParams(page): QueryParams<PageQuery>,
 ) -> Result<Json<Page<AdminClient>>, Problem> {
     let limit = page.limit()?;
-    let after = page.after.as_deref().unwrap_or_default();
+    let after = page.after_text()?;
     let clients = admin.app.provider.store.clients_page(after, limit).await?;
     let views = clients.iter().map(|c| AdminClient::of(c, None)).collect();
     Ok(Json(Page::of(views, limit, |c: &AdminClient| {

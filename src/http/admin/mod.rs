@@ -15,9 +15,9 @@ mod resources;
 mod users;
 
 use super::AppState;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::header;
-use axum::middleware;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use problem::Problem;
@@ -110,6 +110,7 @@ pub fn router(app: AppState) -> Router {
         .merge(open)
         .fallback(not_found)
         .with_state(state)
+        .layer(middleware::from_fn(refuse_control_characters))
         .layer(DefaultBodyLimit::max(super::extract::BODY_LIMIT))
         .layer(super::observe::layer(app, "admin"))
 }
@@ -126,6 +127,23 @@ async fn openapi_document(State(admin): State<AdminState>) -> Response {
         admin.openapi.as_str().to_owned(),
     )
         .into_response()
+}
+
+/// No id, name or cursor of ours holds a control character, and
+/// PostgreSQL refuses a NUL in text: a path or query that decodes to one is
+/// the caller's mistake (400), never a store error (500).
+async fn refuse_control_characters(request: Request, next: Next) -> Response {
+    if holds_control_characters(request.uri()) {
+        return Problem::bad_request("the path or query holds a control character").into_response();
+    }
+    next.run(request).await
+}
+
+fn holds_control_characters(uri: &axum::http::Uri) -> bool {
+    let path = percent_encoding::percent_decode_str(uri.path()).decode_utf8_lossy();
+    let query = form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes());
+    let mut decoded = std::iter::once(path).chain(query.flat_map(|(name, value)| [name, value]));
+    decoded.any(|text| text.chars().any(char::is_control))
 }
 
 async fn not_found() -> Problem {

@@ -144,6 +144,18 @@ impl PageQuery {
         }
     }
 
+    /// The cursor of lists ordered by a text id ("": from the start). No
+    /// id holds a control character, and PostgreSQL refuses a NUL in text:
+    /// such a cursor is the caller's mistake, not a server error.
+    pub fn after_text(&self) -> Result<&str, Problem> {
+        match self.after.as_deref() {
+            Some(after) if after.chars().any(char::is_control) => {
+                Err(Problem::bad_request("after is not a cursor of this list"))
+            }
+            after => Ok(after.unwrap_or_default()),
+        }
+    }
+
     /// The cursor of lists ordered by a numeric id (0: from the start).
     pub fn after_id(&self) -> Result<i64, Problem> {
         match &self.after {

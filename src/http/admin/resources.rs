@@ -66,7 +66,7 @@ pub async fn list(
     QueryParams(page): QueryParams<PageQuery>,
 ) -> Result<Json<Page<ResourceView>>, Problem> {
     let limit = page.limit()?;
-    let after = page.after.as_deref().unwrap_or_default();
+    let after = page.after_text()?;
     let mut resources = admin.app.provider.store.list_resources().await?;
     // By bytes, as the cursor compares: a database's collation may not be.
     resources.sort_by(|a, b| a.identifier.cmp(&b.identifier));
