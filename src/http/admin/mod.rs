@@ -93,6 +93,7 @@ pub fn router(app: AppState) -> Router {
         .routes(routes!(health::readyz))
         .split_for_parts();
     document.merge(open_document);
+    document_control_character_refusals(&mut document);
     let openapi = document.to_json().unwrap_or_else(|error| {
         tracing::error!(%error, "the OpenAPI document could not be serialized");
         "{}".into()
@@ -137,6 +138,37 @@ async fn refuse_control_characters(request: Request, next: Next) -> Response {
         return Problem::bad_request("the path or query holds a control character").into_response();
     }
     next.run(request).await
+}
+
+/// Every operation may answer [`refuse_control_characters`]'s 400: say so
+/// in the document, so that clients (and schemathesis) expect it.
+fn document_control_character_refusals(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let problem = ResponseBuilder::new()
+        .description("a malformed request, such as a control character in the path or query")
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build();
+    for item in document.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            operation
+                .responses
+                .responses
+                .entry("400".into())
+                .or_insert_with(|| problem.clone().into());
+        }
+    }
 }
 
 fn holds_control_characters(uri: &axum::http::Uri) -> bool {
