@@ -120,13 +120,30 @@ pub async fn authenticate(
     provider: &Provider,
     request: &ClientRequest<'_>,
 ) -> Result<Client, OAuthError> {
+    let client_id = presented(request)?.client_id();
+    let found = super::clients::find(provider, client_id).await?;
+    authenticate_found(provider, request, found).await
+}
+
+/// The client id the request presents, before it is authenticated.
+pub fn presented_client_id<'a>(request: &ClientRequest<'a>) -> Result<&'a str, OAuthError> {
+    Ok(presented(request)?.client_id())
+}
+
+/// Authenticates the client of a back-channel request as `found`, the
+/// client its [`presented_client_id`] names, already read.
+pub async fn authenticate_found(
+    provider: &Provider,
+    request: &ClientRequest<'_>,
+    found: Option<Client>,
+) -> Result<Client, OAuthError> {
     let presented = presented(request)?;
     let client_id = presented.client_id();
     let limiter = &provider.limiter;
     // An unknown id and a wrong generated secret are counted alike, per
     // (client id, address) and per address.
     let unguessable = Counter::client_from(client_id, request.address).and_address(request.address);
-    let Some(client) = super::clients::find(provider, client_id).await? else {
+    let Some(client) = found else {
         return Err(limiter
             .count_failure(&unguessable, wrong_credentials())
             .await);

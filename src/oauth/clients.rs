@@ -7,7 +7,7 @@
 use super::registration::metadata_document::{is_metadata_document_id, MetadataDocumentFetcher};
 use super::registration::RegistrationPolicy;
 use super::{OAuthError, Provider};
-use crate::store::Client;
+use crate::store::{Client, TokenKey, TokenRecord};
 
 /// Client ID Metadata Documents, when the operator accepts them.
 pub struct MetadataDocuments {
@@ -36,6 +36,25 @@ pub async fn find(provider: &Provider, client_id: &str) -> Result<Option<Client>
     let client = documents.fetcher.client(client_id, &policy).await?;
     keep(provider, &client).await?;
     Ok(Some(client))
+}
+
+/// The client `client_id` names and the token `key`, read together (one
+/// statement on PostgreSQL): what introspection needs.
+pub async fn find_with_token(
+    provider: &Provider,
+    client_id: &str,
+    key: &TokenKey,
+) -> Result<(Option<Client>, Option<TokenRecord>), OAuthError> {
+    if provider.metadata_documents.is_some() && is_metadata_document_id(client_id) {
+        let client = find(provider, client_id).await?;
+        return Ok((client, provider.store.token(key).await?));
+    }
+    Ok(
+        match provider.store.client_with_token(client_id, key).await? {
+            Some((client, token)) => (Some(client), token),
+            None => (None, None),
+        },
+    )
 }
 
 /// Stores the document's client, or what changed of it since it was

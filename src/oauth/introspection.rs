@@ -8,6 +8,7 @@
 //! as if it did not exist.
 
 use super::client_auth::{self, ClientRequest};
+use super::clients;
 use super::oidc::id_token::Audience;
 use super::tokens;
 use super::{OAuthError, Provider};
@@ -44,18 +45,29 @@ pub async fn introspect(
     provider: &Provider,
     request: &ClientRequest<'_>,
 ) -> Result<Introspection, OAuthError> {
-    let caller = client_auth::authenticate(provider, request).await?;
+    // The caller and the token are read together; the token is looked at
+    // only once the caller is authenticated.
+    let client_id = client_auth::presented_client_id(request)?;
+    let key = request
+        .params
+        .get("token")
+        .map(|token| tokens::presented_key(provider, token));
+    let (found, record) = match &key {
+        Some(key) => clients::find_with_token(provider, client_id, key).await?,
+        None => (clients::find(provider, client_id).await?, None),
+    };
+    let caller = client_auth::authenticate_found(provider, request, found).await?;
     if caller.is_public() {
         return Err(OAuthError::invalid_client(
             "a public client cannot introspect tokens",
         ));
     }
-    let hash = tokens::presented_key(provider, request.params.require("token")?);
+    request.params.require("token")?;
     let inactive = Introspection {
         active: false,
         details: None,
     };
-    let Some(record) = provider.store.token(&hash).await? else {
+    let Some(record) = record else {
         return Ok(inactive);
     };
     let visible = caller.resource_server || record.client_id == caller.client_id;

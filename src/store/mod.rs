@@ -315,6 +315,19 @@ pub trait Store:
     /// nodes at once.
     async fn purge_expired(&self, now: i64, unused_clients_before: i64) -> StoreResult<u64>;
 
+    /// The client `client_id` and the token `key`: what introspection reads
+    /// (None: no such client). PostgreSQL reads both in one statement.
+    async fn client_with_token(
+        &self,
+        client_id: &str,
+        key: &TokenKey,
+    ) -> StoreResult<Option<(Client, Option<TokenRecord>)>> {
+        let Some(client) = self.client(client_id).await? else {
+            return Ok(None);
+        };
+        Ok(Some((client, self.token(key).await?)))
+    }
+
     /// The scope each poll of a back-channel request runs in, if this
     /// engine has one; see [`in_poll_scope`].
     fn poll_scope(&self) -> Option<PollScope> {

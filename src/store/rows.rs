@@ -292,6 +292,41 @@ pub fn token(row: &dyn Row) -> Result<TokenRecord, RowError> {
     })
 }
 
+/// A client's columns followed by a token's (`token_select!`), all NULL
+/// when there is no such token: one row for [`Store::client_with_token`].
+pub fn client_with_token(row: &dyn Row) -> Result<(Client, Option<TokenRecord>), RowError> {
+    let token_columns = Shifted(row, CLIENT_COLUMNS);
+    let token = match token_columns.opt_int(0)? {
+        Some(_) => Some(token(&token_columns)?),
+        None => None,
+    };
+    Ok((client(row)?, token))
+}
+
+/// A row read from a column on: the second record of a joined row.
+struct Shifted<'a>(&'a dyn Row, usize);
+
+impl Row for Shifted<'_> {
+    fn text(&self, column: usize) -> Result<String, RowError> {
+        self.0.text(self.1 + column)
+    }
+    fn opt_text(&self, column: usize) -> Result<Option<String>, RowError> {
+        self.0.opt_text(self.1 + column)
+    }
+    fn int(&self, column: usize) -> Result<i64, RowError> {
+        self.0.int(self.1 + column)
+    }
+    fn opt_int(&self, column: usize) -> Result<Option<i64>, RowError> {
+        self.0.opt_int(self.1 + column)
+    }
+    fn flag(&self, column: usize) -> Result<bool, RowError> {
+        self.0.flag(self.1 + column)
+    }
+    fn bytes(&self, column: usize) -> Result<Vec<u8>, RowError> {
+        self.0.bytes(self.1 + column)
+    }
+}
+
 macro_rules! code_columns {
     () => {
         "client_id, user_id, redirect_uri, redirect_uri_given, scope, code_challenge,
@@ -458,30 +493,6 @@ pub fn restaurant(row: &dyn Row) -> Result<Restaurant, RowError> {
             closes: row.text(6)?,
         },
     })
-}
-
-/// New tokens as column arrays, for engines that insert them in one
-/// statement.
-pub struct TokenColumns<'a> {
-    pub keys: Vec<&'a [u8]>,
-    pub kinds: Vec<i16>,
-    pub scopes: Vec<&'a str>,
-    pub issued: Vec<i64>,
-    pub expires: Vec<i64>,
-    pub audiences: Vec<Option<String>>,
-}
-
-impl<'a> TokenColumns<'a> {
-    pub fn of(tokens: &'a [NewToken]) -> Self {
-        TokenColumns {
-            keys: tokens.iter().map(|t| &t.key.0[..]).collect(),
-            kinds: tokens.iter().map(|t| token_kind_code(t.kind)).collect(),
-            scopes: tokens.iter().map(|t| t.scope.as_str()).collect(),
-            issued: tokens.iter().map(|t| t.issued_at).collect(),
-            expires: tokens.iter().map(|t| t.expires_at).collect(),
-            audiences: tokens.iter().map(|t| resources_text(&t.audience)).collect(),
-        }
-    }
 }
 
 macro_rules! grant_columns {

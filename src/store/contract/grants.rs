@@ -48,6 +48,40 @@ pub(super) async fn a_token_is_found_with_its_grant_and_user(store: &dyn Store) 
     assert!(store.token(&unknown).await.unwrap().is_none());
 }
 
+pub(super) async fn a_client_is_read_with_a_token_or_without_one(store: &dyn Store) {
+    let (user, client) = user_and_client(store).await;
+    let access = new_token(TokenKind::Access, NOW + 3600);
+    store
+        .issue_grant(
+            &grant(&client.client_id, Some(user.id)),
+            std::slice::from_ref(&access),
+        )
+        .await
+        .unwrap();
+    let (found, token) = store
+        .client_with_token(&client.client_id, &access.key)
+        .await
+        .unwrap()
+        .expect("the client");
+    assert_eq!(format!("{found:?}"), format!("{client:?}"));
+    let token = format!("{:?}", token.expect("the token"));
+    let alone = store.token(&access.key).await.unwrap().unwrap();
+    assert_eq!(token, format!("{alone:?}"));
+    let unknown = crypto::token_key(&crypto::new_token());
+    let (found, token) = store
+        .client_with_token(&client.client_id, &unknown)
+        .await
+        .unwrap()
+        .expect("the client without a token");
+    assert_eq!(found.client_id, client.client_id);
+    assert!(token.is_none());
+    assert!(store
+        .client_with_token("nobody", &access.key)
+        .await
+        .unwrap()
+        .is_none());
+}
+
 pub(super) async fn a_refresh_token_rotates_at_most_once(store: &dyn Store) {
     let (user, client) = user_and_client(store).await;
     let refresh = new_token(TokenKind::Refresh, NOW + 3600);

@@ -151,6 +151,7 @@ contract! {
     deleting_a_client_takes_its_grants_tokens_and_codes,
     tokens_of_a_missing_client_are_revoked_and_never_revive,
     a_token_is_found_with_its_grant_and_user,
+    a_client_is_read_with_a_token_or_without_one,
     a_refresh_token_rotates_at_most_once,
     revoking_a_grant_revokes_its_tokens_and_stops_rotation,
     a_code_is_exchanged_at_most_once,

@@ -1,66 +1,70 @@
 //! Grants, tokens and codes: the single-use claims that must hold across
 //! nodes, and the purge of expired rows.
 
-use super::{all, optional, registrations, Outcome, PostgresStore};
-use crate::store::rows::{self, code_columns, grant_columns, token_select, TokenColumns};
+use super::{all, optional, registrations, PostgresStore};
+use crate::store::rows::{self, code_columns, grant_columns, token_kind_code, token_select};
 use crate::store::*;
 use async_trait::async_trait;
-use deadpool_postgres::Transaction;
+use tokio_postgres::types::ToSql;
 
 /// Rows one purge statement deletes: short statements hold few locks.
 const PURGE_BATCH: i64 = 1000;
 
-/// Adds `tokens` to a grant in one statement, whatever their number.
-async fn insert_tokens(tx: &Transaction<'_>, grant_id: i64, tokens: &[NewToken]) -> Outcome<()> {
-    let columns = TokenColumns::of(tokens);
-    let insert = tx
-        .prepare_cached(
-            "INSERT INTO tokens (hash, kind, scope, issued_at, expires_at, audience, grant_id)
-             SELECT hash, kind, scope, issued_at, expires_at, audience, $7
-             FROM UNNEST($1::bytea[], $2::smallint[], $3::text[], $4::bigint[], $5::bigint[],
-                         $6::text[])
-                  AS t(hash, kind, scope, issued_at, expires_at, audience)",
-        )
-        .await?;
-    tx.execute(
-        &insert,
-        &[
-            &columns.keys,
-            &columns.kinds,
-            &columns.scopes,
-            &columns.issued,
-            &columns.expires,
-            &columns.audiences,
-            &grant_id,
-        ],
-    )
-    .await?;
-    Ok(())
+/// New tokens as column arrays, inserted in one statement with `UNNEST`.
+pub struct TokenColumns<'a> {
+    pub keys: Vec<&'a [u8]>,
+    pub kinds: Vec<i16>,
+    pub scopes: Vec<&'a str>,
+    pub issued: Vec<i64>,
+    pub expires: Vec<i64>,
+    pub audiences: Vec<Option<String>>,
 }
 
-async fn insert_grant(tx: &Transaction<'_>, grant: &NewGrant) -> Outcome<i64> {
-    let insert = tx
-        .prepare_cached(
-            "INSERT INTO grants (client_id, user_id, created_at, oidc, resources)
-             VALUES ($1, $2, $3, $4, $5)
-             RETURNING id",
+impl<'a> TokenColumns<'a> {
+    pub fn of(tokens: &'a [NewToken]) -> Self {
+        TokenColumns {
+            keys: tokens.iter().map(|t| &t.key.0[..]).collect(),
+            kinds: tokens.iter().map(|t| token_kind_code(t.kind)).collect(),
+            scopes: tokens.iter().map(|t| t.scope.as_str()).collect(),
+            issued: tokens.iter().map(|t| t.issued_at).collect(),
+            expires: tokens.iter().map(|t| t.expires_at).collect(),
+            audiences: tokens
+                .iter()
+                .map(|t| rows::resources_text(&t.audience))
+                .collect(),
+        }
+    }
+}
+
+/// Inserts the tokens `$1`…`$6` (a [`TokenColumns`], as parallel arrays)
+/// into the grant whose id the CTE `grant` returns: the tail every issuing
+/// statement shares, so each issues a grant's tokens in one statement,
+/// whatever their number.
+macro_rules! insert_tokens_of {
+    ($grant:literal) => {
+        concat!(
+            "INSERT INTO tokens (hash, kind, scope, issued_at, expires_at, audience, grant_id)
+             SELECT hash, kind, scope, issued_at, expires_at, audience, ",
+            $grant,
+            ".id FROM ",
+            $grant,
+            ", UNNEST($1::bytea[], $2::smallint[], $3::text[], $4::bigint[], $5::bigint[],
+                      $6::text[])
+                  AS t(hash, kind, scope, issued_at, expires_at, audience)"
         )
-        .await?;
-    let oidc = rows::context_json(&grant.oidc);
-    let resources = rows::resources_text(&grant.resources);
-    let row = tx
-        .query_one(
-            &insert,
-            &[
-                &grant.client_id,
-                &grant.user_id,
-                &grant.created_at,
-                &oidc,
-                &resources,
-            ],
-        )
-        .await?;
-    Ok(row.try_get(0)?)
+    };
+}
+
+/// The parameters `$1`…`$6` of [`insert_tokens_of!`].
+fn token_params<'a>(columns: &'a TokenColumns) -> [&'a (dyn ToSql + Sync); 6] {
+    [
+        &columns.keys,
+        &columns.kinds,
+        &columns.scopes,
+        &columns.issued,
+        &columns.expires,
+        &columns.audiences,
+    ]
 }
 
 #[async_trait]
@@ -73,40 +77,26 @@ impl GrantStore for PostgresStore {
         let resources = rows::resources_text(&grant.resources);
         self.run(async |conn| {
             let issue = conn
-                .prepare_cached(
+                .prepare_cached(concat!(
                     "WITH g AS (
-                       INSERT INTO grants (client_id, user_id, created_at, oidc, resources)
-                       VALUES ($7, $8, $9, $10, $11)
-                       RETURNING id
-                     ), t AS (
-                       INSERT INTO tokens (hash, kind, scope, issued_at, expires_at, audience,
-                                           grant_id)
-                       SELECT hash, kind, scope, issued_at, expires_at, audience, g.id
-                       FROM g, UNNEST($1::bytea[], $2::smallint[], $3::text[], $4::bigint[],
-                                      $5::bigint[], $6::text[])
-                            AS t(hash, kind, scope, issued_at, expires_at, audience)
-                     )
+                           INSERT INTO grants (client_id, user_id, created_at, oidc, resources)
+                           VALUES ($7, $8, $9, $10, $11)
+                           RETURNING id
+                         ), t AS (",
+                    insert_tokens_of!("g"),
+                    ")
                      SELECT id FROM g",
-                )
+                ))
                 .await?;
-            let row = conn
-                .query_one(
-                    &issue,
-                    &[
-                        &columns.keys,
-                        &columns.kinds,
-                        &columns.scopes,
-                        &columns.issued,
-                        &columns.expires,
-                        &columns.audiences,
-                        &grant.client_id,
-                        &grant.user_id,
-                        &grant.created_at,
-                        &oidc,
-                        &resources,
-                    ],
-                )
-                .await?;
+            let grant_params: [&(dyn ToSql + Sync); 5] = [
+                &grant.client_id,
+                &grant.user_id,
+                &grant.created_at,
+                &oidc,
+                &resources,
+            ];
+            let params = [&token_params(&columns)[..], &grant_params[..]].concat();
+            let row = conn.query_one(&issue, &params).await?;
             Ok(row.try_get(0)?)
         })
         .await
@@ -122,27 +112,32 @@ impl GrantStore for PostgresStore {
         .await
     }
 
+    /// One statement: the claim and the new tokens are committed together,
+    /// and a concurrent rotation of the same token waits on the claimed
+    /// row's lock, then re-reads it, finds it used and claims nothing, so
+    /// it inserts nothing either.
     async fn rotate_refresh(&self, refresh: &TokenKey, tokens: &[NewToken]) -> StoreResult<bool> {
+        let columns = TokenColumns::of(tokens);
         self.run(async |conn| {
-            let tx = conn.transaction().await?;
-            // A concurrent rotation of the same token waits here on the row
-            // lock, then re-reads the row, finds it used and claims nothing.
-            let claim = tx
-                .prepare_cached(
-                    "UPDATE tokens SET used = true
-                     WHERE hash = $1 AND kind = 1 AND NOT used AND NOT revoked
-                       AND NOT EXISTS (SELECT 1 FROM grants g
-                                       WHERE g.id = tokens.grant_id AND g.revoked)
-                     RETURNING grant_id",
-                )
+            let rotate = conn
+                .prepare_cached(concat!(
+                    "WITH claim AS (
+                       UPDATE tokens SET used = true
+                       WHERE hash = $7 AND kind = 1 AND NOT used AND NOT revoked
+                         AND NOT EXISTS (SELECT 1 FROM grants g
+                                         WHERE g.id = tokens.grant_id AND g.revoked)
+                       RETURNING grant_id AS id
+                     ), t AS (",
+                    insert_tokens_of!("claim"),
+                    ")
+                     SELECT id FROM claim"
+                ))
                 .await?;
-            // Nothing claimed: dropping the transaction rolls it back.
-            let Some(claimed) = tx.query_opt(&claim, &[&&refresh.0[..]]).await? else {
-                return Ok(false);
-            };
-            insert_tokens(&tx, claimed.try_get(0)?, tokens).await?;
-            tx.commit().await?;
-            Ok(true)
+            let params = token_params(&columns);
+            let claimed = conn
+                .query_opt(&rotate, &[&params[..], &[&&refresh.0[..]]].concat())
+                .await?;
+            Ok(claimed.is_some())
         })
         .await
     }
@@ -247,39 +242,68 @@ impl GrantStore for PostgresStore {
         .await
     }
 
+    /// One statement: the claim takes the grant's id from its sequence, so
+    /// the grant, its tokens and the code's link to it are written together.
+    /// A concurrent exchange of the same code waits on the code's row lock
+    /// until this statement commits, then finds the code used and writes
+    /// nothing.
     async fn exchange_code(
         &self,
         key: &TokenKey,
         grant: &NewGrant,
         tokens: &[NewToken],
     ) -> StoreResult<CodeExchange> {
+        let columns = TokenColumns::of(tokens);
+        let oidc = rows::context_json(&grant.oidc);
+        let resources = rows::resources_text(&grant.resources);
         self.run(async |conn| {
-            let tx = conn.transaction().await?;
-            // A concurrent exchange of the same code waits here on the row
-            // lock until this transaction ends, then finds the code used.
-            let claim = tx
-                .prepare_cached("UPDATE codes SET used = true WHERE hash = $1 AND NOT used")
+            let exchange = conn
+                .prepare_cached(concat!(
+                    "WITH claim AS (
+                       UPDATE codes
+                       SET used = true, grant_id = nextval(pg_get_serial_sequence('grants', 'id'))
+                       WHERE hash = $7 AND NOT used
+                       RETURNING grant_id
+                     ), g AS (
+                       INSERT INTO grants (id, client_id, user_id, created_at, oidc, resources)
+                       OVERRIDING SYSTEM VALUE
+                       SELECT grant_id, $8, $9, $10, $11, $12 FROM claim
+                       RETURNING id
+                     ), t AS (",
+                    insert_tokens_of!("g"),
+                    ")
+                     SELECT id FROM g"
+                ))
                 .await?;
-            if tx.execute(&claim, &[&&key.0[..]]).await? == 0 {
-                // Read after the winner's commit (READ COMMITTED takes a new
-                // snapshot per statement), so its grant is visible to revoke.
-                let produced = tx
-                    .prepare_cached("SELECT grant_id FROM codes WHERE hash = $1")
-                    .await?;
-                let grant_id = match tx.query_opt(&produced, &[&&key.0[..]]).await? {
-                    Some(row) => row.try_get(0)?,
-                    None => None,
-                };
-                return Ok(CodeExchange::AlreadyUsed { grant_id });
+            let params = token_params(&columns);
+            let code = &key.0[..];
+            let grant_params: [&(dyn ToSql + Sync); 6] = [
+                &code,
+                &grant.client_id,
+                &grant.user_id,
+                &grant.created_at,
+                &oidc,
+                &resources,
+            ];
+            if let Some(row) = conn
+                .query_opt(&exchange, &[&params[..], &grant_params[..]].concat())
+                .await?
+            {
+                return Ok(CodeExchange::Exchanged {
+                    grant_id: row.try_get(0)?,
+                });
             }
-            let grant_id = insert_grant(&tx, grant).await?;
-            insert_tokens(&tx, grant_id, tokens).await?;
-            let link = tx
-                .prepare_cached("UPDATE codes SET grant_id = $1 WHERE hash = $2")
+            // Used already. Read after the winner's commit (READ COMMITTED
+            // takes a new snapshot per statement), so its grant is visible
+            // to revoke.
+            let produced = conn
+                .prepare_cached("SELECT grant_id FROM codes WHERE hash = $1")
                 .await?;
-            tx.execute(&link, &[&grant_id, &&key.0[..]]).await?;
-            tx.commit().await?;
-            Ok(CodeExchange::Exchanged { grant_id })
+            let grant_id = match conn.query_opt(&produced, &[&code]).await? {
+                Some(row) => row.try_get(0)?,
+                None => None,
+            };
+            Ok(CodeExchange::AlreadyUsed { grant_id })
         })
         .await
     }

@@ -27,7 +27,7 @@ mod restaurants;
 mod sessions;
 mod users;
 
-use super::rows::{Row, RowError};
+use super::rows::{self, Row, RowError};
 use super::*;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod};
 use std::time::Duration;
@@ -164,6 +164,33 @@ impl Store for PostgresStore {
         grants::purge_expired(self, now, unused_clients_before).await
     }
 
+    /// One statement: the client and, joined to it, the token.
+    async fn client_with_token(
+        &self,
+        client_id: &str,
+        key: &TokenKey,
+    ) -> StoreResult<Option<(Client, Option<TokenRecord>)>> {
+        self.run(async |conn| {
+            let select = conn
+                .prepare_cached(concat!(
+                    "SELECT client.*, token.*
+                     FROM (SELECT ",
+                    rows::client_columns!(),
+                    " FROM clients WHERE client_id = $1) client
+                     LEFT JOIN (",
+                    rows::token_select!(),
+                    " WHERE t.hash = $2) token ON true"
+                ))
+                .await?;
+            let row = conn.query_opt(&select, &[&client_id, &&key.0[..]]).await?;
+            Ok(row
+                .as_ref()
+                .map(|row| rows::client_with_token(row))
+                .transpose()?)
+        })
+        .await
+    }
+
     async fn ready(&self) -> StoreResult<bool> {
         let latest = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
         let applied: i64 = self
@@ -238,14 +265,19 @@ impl Row for tokio_postgres::Row {
     fn opt_text(&self, column: usize) -> Result<Option<String>, RowError> {
         self.try_get(column).map_err(|e| RowError::new(column, e))
     }
-    /// BIGINT, or the SMALLINT of a token's kind.
+    /// BIGINT, or the SMALLINT of a token's kind (also in `opt_int`).
     fn int(&self, column: usize) -> Result<i64, RowError> {
         self.try_get::<_, i64>(column)
             .or_else(|_| self.try_get::<_, i16>(column).map(i64::from))
             .map_err(|e| RowError::new(column, e))
     }
     fn opt_int(&self, column: usize) -> Result<Option<i64>, RowError> {
-        self.try_get(column).map_err(|e| RowError::new(column, e))
+        self.try_get::<_, Option<i64>>(column)
+            .or_else(|_| {
+                self.try_get::<_, Option<i16>>(column)
+                    .map(|v| v.map(i64::from))
+            })
+            .map_err(|e| RowError::new(column, e))
     }
     fn flag(&self, column: usize) -> Result<bool, RowError> {
         self.try_get(column).map_err(|e| RowError::new(column, e))
