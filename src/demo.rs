@@ -203,6 +203,7 @@ async fn ensure_client(store: &dyn Store, client: &DemoClient) -> anyhow::Result
                 client_id_issued_at: crate::time::now(),
                 client_secret_expires_at: 0,
                 previous_secret: None,
+                version: None,
             })
             .await,
     )?;

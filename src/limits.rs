@@ -17,6 +17,10 @@
 //!   lock-out would protect nothing and would let anyone stop a production
 //!   client. Its failures are counted per (client, address) after the fact,
 //!   and the success path pays nothing.
+//!
+//! One file, although over 400 lines: the reservation, the sharing of
+//! identical attempts and the release are one protocol whose steps only
+//! make sense read together.
 
 use crate::audit::{Audit, AuditEvent};
 use crate::crypto::HashingError;

@@ -115,6 +115,37 @@ async fn secret_matches(
         .await
 }
 
+/// The secrets `client` accepts now: its own and, after a rotation, the
+/// previous one until it expires.
+fn accepted_secrets(client: &Client) -> [Option<&str>; 2] {
+    let previous = client
+        .previous_secret
+        .as_ref()
+        .filter(|previous| previous.expires_at > crate::time::now())
+        .map(|previous| previous.hash.as_str());
+    [client.secret_hash.as_deref(), previous]
+}
+
+/// The client id and secret the request presents, if it presents a
+/// secret and nothing contradicts it.
+pub fn presented_secret<'a>(request: &ClientRequest<'a>) -> Option<(&'a str, &'a str)> {
+    match presented(request).ok()? {
+        Presented::Secret { client_id, secret } => Some((client_id, secret)),
+        Presented::IdOnly { .. } => None,
+    }
+}
+
+/// Whether `secret` is one of the server-generated secrets `client`
+/// accepts (SHA-256, constant time). Counts nothing: a caller told no
+/// decides with [`authenticate`], which counts the failure.
+pub fn generated_secret_matches(client: &Client, secret: &str) -> bool {
+    accepted_secrets(client)
+        .into_iter()
+        .flatten()
+        .filter(|hash| crypto::secret_kind(hash) == SecretKind::Generated)
+        .any(|hash| crypto::verify_generated_secret(hash, secret))
+}
+
 /// Authenticates the client of a back-channel request.
 pub async fn authenticate(
     provider: &Provider,
@@ -148,15 +179,10 @@ pub async fn authenticate_found(
             .count_failure(&unguessable, wrong_credentials())
             .await);
     };
-    // After a rotation the previous secret works until it expires.
-    let previous = client
-        .previous_secret
-        .as_ref()
-        .filter(|previous| previous.expires_at > crate::time::now())
-        .map(|previous| previous.hash.as_str());
     match (presented, client.secret_hash.as_deref()) {
-        (Presented::Secret { secret, .. }, Some(stored)) => {
-            let secrets = [Some(stored), previous];
+        (Presented::Secret { secret, .. }, Some(_)) => {
+            // After a rotation the previous secret works until it expires.
+            let secrets = accepted_secrets(&client);
             if !secret_matches(provider, request, client_id, &secrets, secret).await? {
                 return Err(wrong_credentials());
             }

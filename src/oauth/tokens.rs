@@ -230,5 +230,6 @@ pub fn new_grant(client_id: &str, user_id: Option<i64>, now: i64) -> NewGrant {
         created_at: now,
         oidc: None,
         resources: Vec::new(),
+        client_version: None,
     }
 }

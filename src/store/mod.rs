@@ -2,7 +2,7 @@
 //! with their tokens and codes, browser sessions, attempt counters,
 //! self-registrations, server secrets, the example restaurants), each with
 //! one SQL implementation per engine. Every engine passes the same contract
-//! suite (`contract.rs`, run on SQLite, PostgreSQL and an in-memory model),
+//! suite (`contract/`, run on SQLite, PostgreSQL and an in-memory model),
 //! so a new store method is written once as a contract and once per engine
 //! as SQL; row mapping is written once ([`rows`]).
 //!
@@ -47,6 +47,10 @@ pub enum StoreError {
     Conflict,
     #[error("database error: {0}")]
     Database(String),
+    /// A cached client changed since it was read (see
+    /// [`ClientStore::cached_client`]): nothing was written.
+    #[error("the client changed since it was cached")]
+    Stale,
 }
 
 /// The store as the rest of the server sees it.
@@ -79,6 +83,17 @@ pub trait ClientStore {
     /// that they can never come back to life under the new client.
     async fn create_client(&self, client: &Client) -> StoreResult<()>;
     async fn client(&self, client_id: &str) -> StoreResult<Option<Client>>;
+    /// The client for the token endpoint's fast path, from this node's
+    /// memory (read into it on a miss), with its [`Client::version`]: a
+    /// grant issued for the copy carries that version (see
+    /// [`NewGrant::client_version`]), so a changed or deleted client is
+    /// never served from memory. `None`: no such client, or an engine
+    /// without a cache (reads there are as cheap as a cache).
+    async fn cached_client(&self, _client_id: &str) -> StoreResult<Option<Client>> {
+        Ok(None)
+    }
+    /// Drops `client_id` from the cache of [`ClientStore::cached_client`].
+    fn forget_cached_client(&self, _client_id: &str) {}
     /// All clients, or those owned by one user, oldest first.
     async fn list_clients(&self, owner: Option<i64>) -> StoreResult<Vec<Client>>;
     /// Deletes a client (only if owned by `owner`, when given) with all its

@@ -125,6 +125,11 @@ pub struct Client {
     /// After a rotation, the secret it replaced, still accepted until it
     /// expires (the overlap window).
     pub previous_secret: Option<PreviousSecret>,
+    /// The version of the stored row this copy was read at, when it came
+    /// from a cache that checks it (PostgreSQL's `cached_client`): what
+    /// is issued for this copy is issued only if the row is still at it.
+    /// `None`: read from the database by this request, nothing to check.
+    pub version: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,6 +169,10 @@ pub struct NewGrant {
     pub oidc: Option<GrantContext>,
     /// The resources (RFC 8707) its tokens may be for; empty: none named.
     pub resources: Vec<String>,
+    /// Issue only if the client is still at this version ([`Client::version`]
+    /// of a cached copy); otherwise nothing is issued and the answer is
+    /// [`StoreError::Stale`].
+    pub client_version: Option<i64>,
 }
 
 #[derive(Debug, Clone)]

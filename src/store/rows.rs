@@ -4,6 +4,11 @@
 //! their order, and hands its row to the readers here through [`Row`], so
 //! the conversions (enum codes, word lists, JSON lists, joined flags) exist
 //! once. The SQL text stays per engine: placeholders and types differ.
+//!
+//! Longer than our other files on purpose: it is a table of every record
+//! (a column list beside its reader, a few lines each), and one table is
+//! where a reviewer checks that a column added to a record is selected,
+//! read and written by both engines.
 
 use super::*;
 use crate::keys::{Jwk, SigningAlg, StoredKey};
@@ -246,6 +251,15 @@ pub fn client(row: &dyn Row) -> Result<Client, RowError> {
             (Some(hash), Some(expires_at)) => Some(PreviousSecret { hash, expires_at }),
             _ => None,
         },
+        version: None,
+    })
+}
+
+/// A client's columns followed by its row's version.
+pub fn versioned_client(row: &dyn Row) -> Result<Client, RowError> {
+    Ok(Client {
+        version: Some(row.int(CLIENT_COLUMNS)?),
+        ..client(row)?
     })
 }
 

@@ -160,6 +160,128 @@ async fn a_key_rotation_reaches_every_node(backend: Backend) {
     }
 }
 
+/// Runs the CLI on the shared database; its JSON answer.
+async fn cli(database_url: &str, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let (url, all): (String, Vec<String>) = (
+        database_url.into(),
+        all.iter().map(|a| a.to_string()).collect(),
+    );
+    let output = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = all.iter().map(String::as_str).collect();
+        crate::common::process::portcullis(&url, &args).output()
+    })
+    .await
+    .unwrap()
+    .expect("the CLI runs");
+    assert!(output.status.success(), "{output:?}");
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
+/// client_credentials at `node`: the status and the answer.
+async fn client_credentials(node: &Node, id: &str, secret: &str, scope: &str) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(node.url("/oauth/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+// A node keeps the clients of client_credentials in memory (issue 15),
+// checked against their row's version in the statement that issues: a
+// secret rotated, a scope narrowed or a client deleted through another
+// node works no more at this one, from the very next request, and a new
+// secret works at once.
+async fn a_client_changed_at_one_node_is_never_served_from_memory_at_another(backend: Backend) {
+    let database = backend.fresh_database().await;
+    let a = Node::start(&database.url, &[]).await;
+    let b = Node::start(&database.url, &[]).await;
+    let key = cli(&database.url, &["admin-key", "create", "--name", "ops"]).await;
+    let key = str_field(&key, "key").to_owned();
+    let registered = cli(
+        &database.url,
+        &[
+            "client",
+            "add",
+            "--name",
+            "svc",
+            "--grant-types",
+            "client_credentials",
+            "--scope",
+            "profile email",
+        ],
+    )
+    .await;
+    let id = str_field(&registered, "client_id").to_owned();
+    let old = str_field(&registered, "client_secret").to_owned();
+    let admin = |method: reqwest::Method, path: String, body: Value| {
+        let request = reqwest::Client::new()
+            .request(method, b.admin_url(&path))
+            .bearer_auth(&key)
+            .json(&body);
+        async move { request.send().await.unwrap() }
+    };
+    // A caches the client; twice, so the second is served from memory.
+    for _ in 0..2 {
+        assert_eq!(client_credentials(&a, &id, &old, "email").await.0, 200);
+    }
+
+    // The secret rotated at B, with no overlap.
+    let rotated = admin(
+        reqwest::Method::POST,
+        format!("/admin/clients/{id}/secret"),
+        serde_json::json!({ "overlap_seconds": 0 }),
+    )
+    .await;
+    assert_eq!(rotated.status(), 200);
+    let rotated: Value = rotated.json().await.unwrap();
+    let new = str_field(&rotated, "client_secret").to_owned();
+    let (status, answer) = client_credentials(&a, &id, &old, "email").await;
+    assert_eq!(
+        (status, &answer["error"]),
+        (401, &Value::from("invalid_client"))
+    );
+    assert_eq!(client_credentials(&a, &id, &new, "email").await.0, 200);
+    assert_eq!(client_credentials(&a, &id, &new, "email").await.0, 200);
+
+    // Its scope narrowed at B.
+    let narrowed = admin(
+        reqwest::Method::PUT,
+        format!("/admin/clients/{id}"),
+        serde_json::json!({
+            "client_name": "svc",
+            "grant_types": ["client_credentials"],
+            "scope": "profile",
+        }),
+    )
+    .await;
+    assert_eq!(narrowed.status(), 200, "{:?}", narrowed.text().await);
+    let (status, answer) = client_credentials(&a, &id, &new, "email").await;
+    assert_eq!(
+        (status, &answer["error"]),
+        (400, &Value::from("invalid_scope"))
+    );
+    assert_eq!(client_credentials(&a, &id, &new, "profile").await.0, 200);
+
+    // Deleted at B.
+    let deleted = admin(
+        reqwest::Method::DELETE,
+        format!("/admin/clients/{id}"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(deleted.status(), 204);
+    let (status, answer) = client_credentials(&a, &id, &new, "profile").await;
+    assert_eq!(
+        (status, &answer["error"]),
+        (401, &Value::from("invalid_client"))
+    );
+}
+
 // Multi-node only makes sense on a shared server database.
 mod postgres {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -173,6 +295,14 @@ mod postgres {
     async fn browser_flow_can_cross_nodes() {
         if let Some(backend) = crate::common::Backend::postgres() {
             super::browser_flow_can_cross_nodes(backend).await
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_client_changed_at_one_node_is_never_served_from_memory_at_another() {
+        if let Some(backend) = crate::common::Backend::postgres() {
+            super::a_client_changed_at_one_node_is_never_served_from_memory_at_another(backend)
+                .await
         }
     }
 

@@ -144,6 +144,7 @@ fn new_grant() -> NewGrant {
         created_at: portcullis::time::now(),
         oidc: None,
         resources: Vec::new(),
+        client_version: None,
     }
 }
 

@@ -3,6 +3,9 @@
 //! compiled into the binary, the browser's cookies, CSRF and the security
 //! headers. Handlers decide an [`Answer`] or a [`PageError`];
 //! [`Browser::respond`] turns either into HTML or a redirect.
+//!
+//! Over 400 lines because the answer types and their rendering are one
+//! vocabulary every page module uses; each page lives in its own module.
 
 pub mod account;
 mod browser;

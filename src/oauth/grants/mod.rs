@@ -60,6 +60,12 @@ pub async fn token_request(
         )
     };
     let grant_type = request.params.require("grant_type")?;
+    if grant_type == GrantType::ClientCredentials.as_str() {
+        if let Some(issued) = client_credentials::from_cache(provider, request).await? {
+            provider.metrics.token_issued(GrantType::ClientCredentials);
+            return Ok(issued);
+        }
+    }
     let client = client_auth::authenticate(provider, request).await?;
     let grant_type: GrantType = grant_type.parse().map_err(|_| unsupported())?;
     let grant = provider.grants.find(grant_type).ok_or_else(unsupported)?;

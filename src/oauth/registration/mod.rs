@@ -239,6 +239,7 @@ pub fn register(
         userinfo_signed_response_alg,
         access_token_format: AccessTokenFormat::Opaque,
         previous_secret: None,
+        version: None,
     };
     Ok(Registered {
         client,

@@ -82,6 +82,55 @@ pub(super) async fn a_client_is_read_with_a_token_or_without_one(store: &dyn Sto
         .is_none());
 }
 
+pub(super) async fn a_cached_client_issues_only_while_unchanged(store: &dyn Store) {
+    let (_, client) = user_and_client(store).await;
+    let Some(cached) = store.cached_client("app").await.unwrap() else {
+        // This engine has no cache.
+        return;
+    };
+    let version = cached.version.expect("a cached copy has a version");
+    let issue = |version: Option<i64>| {
+        let token = new_token(TokenKind::Access, NOW + 60);
+        let grant = NewGrant {
+            client_version: version,
+            ..grant("app", None)
+        };
+        async move {
+            let issued = store
+                .issue_grant(&grant, std::slice::from_ref(&token))
+                .await;
+            let stored = store.token(&token.key).await.unwrap();
+            (issued, stored.is_some())
+        }
+    };
+    let (issued, stored) = issue(Some(version)).await;
+    assert!(issued.is_ok() && stored, "unchanged: issued");
+    let changed = Client {
+        scope: "profile email".into(),
+        ..client.clone()
+    };
+    assert!(store.update_client(&changed).await.unwrap());
+    let (issued, stored) = issue(Some(version)).await;
+    assert!(
+        matches!(issued, Err(StoreError::Stale)) && !stored,
+        "changed: nothing written"
+    );
+    store.forget_cached_client("app");
+    let fresh = store.cached_client("app").await.unwrap().unwrap();
+    assert_eq!(fresh.scope, "profile email");
+    assert!(fresh.version.is_some() && fresh.version != Some(version));
+    assert!(issue(fresh.version).await.0.is_ok());
+    // Deleted and registered again under its id: a version never seen.
+    assert!(store.delete_client("app", None).await.unwrap());
+    store.create_client(&client).await.unwrap();
+    assert!(matches!(
+        issue(fresh.version).await.0,
+        Err(StoreError::Stale)
+    ));
+    // Without a version (a fresh read), the grant is issued as ever.
+    assert!(issue(None).await.0.is_ok());
+}
+
 pub(super) async fn a_refresh_token_rotates_at_most_once(store: &dyn Store) {
     let (user, client) = user_and_client(store).await;
     let refresh = new_token(TokenKind::Refresh, NOW + 3600);

@@ -152,6 +152,7 @@ contract! {
     tokens_of_a_missing_client_are_revoked_and_never_revive,
     a_token_is_found_with_its_grant_and_user,
     a_client_is_read_with_a_token_or_without_one,
+    a_cached_client_issues_only_while_unchanged,
     a_refresh_token_rotates_at_most_once,
     revoking_a_grant_revokes_its_tokens_and_stops_rotation,
     a_code_is_exchanged_at_most_once,
@@ -198,6 +199,7 @@ pub(super) fn grant(client_id: &str, user_id: Option<i64>) -> NewGrant {
         created_at: NOW,
         oidc: None,
         resources: Vec::new(),
+        client_version: None,
     }
 }
 
@@ -236,6 +238,7 @@ pub(super) fn client(client_id: &str, registrant: Registrant) -> Client {
             hash: crypto::sha256_secret_hash("old"),
             expires_at: NOW + 60,
         }),
+        version: None,
     }
 }
 

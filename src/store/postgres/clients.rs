@@ -133,6 +133,35 @@ impl ClientStore for PostgresStore {
         .await
     }
 
+    async fn cached_client(&self, client_id: &str) -> StoreResult<Option<Client>> {
+        if let Some(client) = self.clients.get(client_id) {
+            return Ok(Some(client));
+        }
+        let client = self
+            .run(async |conn| {
+                let select = conn
+                    .prepare_cached(concat!(
+                        "SELECT ",
+                        client_columns!(),
+                        ", version FROM clients WHERE client_id = $1"
+                    ))
+                    .await?;
+                optional(
+                    conn.query_opt(&select, &[&client_id]).await?,
+                    rows::versioned_client,
+                )
+            })
+            .await?;
+        if let Some(client) = &client {
+            self.clients.put(client.clone());
+        }
+        Ok(client)
+    }
+
+    fn forget_cached_client(&self, client_id: &str) {
+        self.clients.forget(client_id);
+    }
+
     async fn list_clients(&self, owner: Option<i64>) -> StoreResult<Vec<Client>> {
         self.run(async |conn| {
             let select = conn

@@ -70,7 +70,8 @@ fn token_params<'a>(columns: &'a TokenColumns) -> [&'a (dyn ToSql + Sync); 6] {
 #[async_trait]
 impl GrantStore for PostgresStore {
     /// One statement, so one round trip and one (implicit) transaction: the
-    /// grant and its tokens are committed together or not at all.
+    /// grant and its tokens are committed together or not at all. Nothing
+    /// is written for a client no longer at `grant.client_version`.
     async fn issue_grant(&self, grant: &NewGrant, tokens: &[NewToken]) -> StoreResult<i64> {
         let columns = TokenColumns::of(tokens);
         let oidc = rows::context_json(&grant.oidc);
@@ -78,28 +79,34 @@ impl GrantStore for PostgresStore {
         self.run(async |conn| {
             let issue = conn
                 .prepare_cached(concat!(
+                    // For a cached client (`$12`), only if the client is
+                    // still at that version (`client_cache`).
                     "WITH g AS (
-                           INSERT INTO grants (client_id, user_id, created_at, oidc, resources)
-                           VALUES ($7, $8, $9, $10, $11)
-                           RETURNING id
-                         ), t AS (",
+                       INSERT INTO grants (client_id, user_id, created_at, oidc, resources)
+                       SELECT $7, $8, $9, $10, $11
+                       WHERE $12::bigint IS NULL
+                          OR EXISTS (SELECT 1 FROM clients WHERE client_id = $7 AND version = $12)
+                       RETURNING id
+                     ), t AS (",
                     insert_tokens_of!("g"),
                     ")
                      SELECT id FROM g",
                 ))
                 .await?;
-            let grant_params: [&(dyn ToSql + Sync); 5] = [
+            let grant_params: [&(dyn ToSql + Sync); 6] = [
                 &grant.client_id,
                 &grant.user_id,
                 &grant.created_at,
                 &oidc,
                 &resources,
+                &grant.client_version,
             ];
             let params = [&token_params(&columns)[..], &grant_params[..]].concat();
-            let row = conn.query_one(&issue, &params).await?;
-            Ok(row.try_get(0)?)
+            let issued = conn.query_opt(&issue, &params).await?;
+            Ok(issued.map(|row| row.try_get(0)).transpose()?)
         })
-        .await
+        .await?
+        .ok_or(StoreError::Stale)
     }
 
     async fn token(&self, key: &TokenKey) -> StoreResult<Option<TokenRecord>> {

@@ -8,8 +8,10 @@
 //! sqlx's migrator, which older versions used, so that existing databases
 //! keep their migration history.
 //!
-//! Nothing is cached: every read goes to the database, so a revocation at
-//! one node is seen by the next request at any other. The operations that
+//! Nothing is cached but clients for the token endpoint, and those only
+//! under a version check in the issuing statement (`client_cache`): every
+//! other read goes to the database, so a revocation at one node is seen by
+//! the next request at any other. The operations that
 //! must happen at most once (exchanging a code, rotating a refresh token)
 //! claim their row with a conditional `UPDATE` inside a transaction:
 //! PostgreSQL's row lock makes a concurrent claimant on another node wait
@@ -17,6 +19,7 @@
 //! aggregate's SQL is in its own file, implementing that aggregate's trait.
 
 mod attempts;
+mod client_cache;
 mod clients;
 mod grants;
 mod keys;
@@ -46,6 +49,7 @@ const OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct PostgresStore {
     pool: Pool,
+    clients: client_cache::ClientCache,
 }
 
 /// Why an operation failed, before it is sorted into a [`StoreError`].
@@ -97,7 +101,10 @@ impl PostgresStore {
             .create_timeout(Some(ACQUIRE_TIMEOUT))
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore {
+            pool,
+            clients: Default::default(),
+        })
     }
 
     /// Runs `operation` on a pooled connection within [`OPERATION_TIMEOUT`]

@@ -26,6 +26,7 @@ fn client() -> Client {
         userinfo_signed_response_alg: None,
         access_token_format: crate::oauth::vocabulary::AccessTokenFormat::Opaque,
         previous_secret: None,
+        version: None,
     }
 }
 
