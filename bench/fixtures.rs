@@ -11,6 +11,11 @@
 //!   authorization codes with the PKCE S256 challenge of VERIFIER, as the
 //!   consent page would create them, one per line. They live an hour instead
 //!   of the server's 60 s so that a pool outlasts a run.
+//! - `openid-codes DATABASE_URL CLIENT_ID USER_ID SCOPE REDIRECT_URI VERIFIER
+//!   COUNT`: the same, with the OpenID Connect context the authorize
+//!   endpoint records for a request with `openid` in its scope (a sign-in
+//!   now, by password, and a `nonce` of its own per code), so that the
+//!   exchange of a code whose SCOPE holds `openid` answers with an ID token.
 //! - `fill SQLITE_FILE COUNT SAMPLE`: the scale run's store: COUNT live
 //!   access tokens, each in its own grant, minted as the server mints them
 //!   (so their keys follow each other in time as real ones would) but
@@ -25,6 +30,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use futures::stream::{self, StreamExt};
 use portcullis::crypto;
+use portcullis::oauth::oidc::context::GrantContext;
+use portcullis::oauth::oidc::id_token::AuthenticationMethod;
 use portcullis::oauth::tokens::{self, Access, Refresh};
 use portcullis::oauth::Settings;
 use portcullis::store::{self, NewCode, SharedStore};
@@ -39,11 +46,11 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("start") => start(&args[1..]),
-        Some("access" | "refresh" | "codes") => {
+        Some("access" | "refresh" | "codes" | "openid-codes") => {
             tokio::runtime::Runtime::new()?.block_on(pool(&args[0], &args[1..]))
         }
         Some("fill") => fill(&args[1..]),
-        _ => bail!("usage: fixtures start|access|refresh|codes|fill … (see bench/fixtures.rs)"),
+        _ => bail!("usage: fixtures start|access|refresh|codes|openid-codes|fill … (see bench/fixtures.rs)"),
     }
 }
 
@@ -105,13 +112,24 @@ async fn pool(kind: &str, args: &[String]) -> anyhow::Result<()> {
     let store = store::open(url, 2).await?;
     let count: usize = args.last().context("COUNT")?.parse()?;
     let made: Vec<anyhow::Result<String>> = match kind {
-        "codes" => {
+        "codes" | "openid-codes" => {
             let [.., redirect_uri, verifier, _] = args else {
-                bail!("usage: fixtures codes DATABASE_URL CLIENT USER SCOPE REDIRECT_URI VERIFIER COUNT");
+                bail!("usage: fixtures {kind} DATABASE_URL CLIENT USER SCOPE REDIRECT_URI VERIFIER COUNT");
             };
             let challenge = URL_SAFE_NO_PAD.encode(crypto::sha256(verifier.as_bytes()));
+            let openid = kind == "openid-codes";
             stream::iter(0..count)
-                .map(|_| code(&store, client_id, user_id, scope, redirect_uri, &challenge))
+                .map(|_| {
+                    let code = Code {
+                        client_id,
+                        user_id,
+                        scope,
+                        redirect_uri,
+                        challenge: &challenge,
+                        openid,
+                    };
+                    code.create(&store)
+                })
                 .buffer_unordered(IN_FLIGHT)
                 .collect()
                 .await
@@ -168,30 +186,46 @@ async fn grant(
     })
 }
 
-async fn code(
-    store: &SharedStore,
-    client_id: &str,
+/// One code to mint, as the consent page would create it.
+struct Code<'a> {
+    client_id: &'a str,
     user_id: i64,
-    scope: &str,
-    redirect_uri: &str,
-    challenge: &str,
-) -> anyhow::Result<String> {
-    let code = crypto::new_token();
-    store
-        .create_code(&NewCode {
-            key: crypto::token_key(&code),
-            client_id: client_id.to_owned(),
-            user_id,
-            redirect_uri: redirect_uri.to_owned(),
-            redirect_uri_given: true,
-            scope: scope.to_owned(),
-            code_challenge: Some(challenge.to_owned()),
-            expires_at: portcullis::time::now() + 3600,
-            oidc: None,
-            resources: Vec::new(),
-        })
-        .await?;
-    Ok(code)
+    scope: &'a str,
+    redirect_uri: &'a str,
+    challenge: &'a str,
+    /// With the OpenID Connect context of an `openid` request.
+    openid: bool,
+}
+
+impl Code<'_> {
+    async fn create(self, store: &SharedStore) -> anyhow::Result<String> {
+        let code = crypto::new_token();
+        let now = portcullis::time::now();
+        // What src/oauth/authorize/decision.rs records for an `openid`
+        // request: the session's sign-in (here, now), by password, and the
+        // request's nonce (a fresh one per code, as clients send them).
+        let oidc = self.openid.then(|| GrantContext {
+            auth_time: now,
+            amr: vec![AuthenticationMethod::Password],
+            nonce: Some(crypto::new_token()),
+            claims: None,
+        });
+        store
+            .create_code(&NewCode {
+                key: crypto::token_key(&code),
+                client_id: self.client_id.to_owned(),
+                user_id: self.user_id,
+                redirect_uri: self.redirect_uri.to_owned(),
+                redirect_uri_given: true,
+                scope: self.scope.to_owned(),
+                code_challenge: Some(self.challenge.to_owned()),
+                expires_at: now + 3600,
+                oidc,
+                resources: Vec::new(),
+            })
+            .await?;
+        Ok(code)
+    }
 }
 
 fn fill(args: &[String]) -> anyhow::Result<()> {

@@ -3,8 +3,18 @@
 #
 #   bash bench/run.sh [--quick] [--runs N] [--duration SECONDS] [--connections N]
 #                     [--scale-tokens N | --no-scale] [--postgres URL] [--no-report]
-#                     [--only WORKLOAD,…]
+#                     [--only WORKLOAD,…] [--engines sqlite|postgres|both]
 #   bash bench/run.sh --metrics-cost [--runs N] [--duration SECONDS]
+#
+# --quick: 3 runs of 3 s, no scale run. --runs, --duration, --connections:
+# runs per workload, seconds per run, wrk connections (and pgbench clients).
+# --scale-tokens N: live tokens of the scale run (--no-scale: none).
+# --postgres URL: the PostgreSQL server (trust auth; a database is created
+# for the run and dropped after it). --no-report: leave docs/benchmarks.md
+# alone (run bench/report.py RESULT_DIR OUT.md by hand). --only: these
+# workloads only (names from WORKLOADS below), in both engines.
+# --engines: the SQLite phase (with the start-up and scale runs, which are
+# SQLite's), the PostgreSQL phase, or both (the default).
 #
 # --metrics-cost measures only what metrics cost: issuance and introspection
 # against two servers side by side, one with --metrics true and one with
@@ -21,6 +31,26 @@
 # introspection with SCALE_TOKENS live tokens against an empty store). Raw
 # results go to bench/results/<time>/results.jsonl; bench/report.py turns them
 # into docs/benchmarks.md.
+#
+# The PostgreSQL phase also measures pgbench yardsticks: each run of a
+# workload with a yardstick is followed by one pgbench run (pinned to the
+# load generator's core, -c CONNECTIONS -T DURATION -n -M prepared) of
+# bench/pgbench/*.sql against the same database, doing what the server does
+# in the database for one request of it: issue.sql for client_credentials,
+# point_select.sql for introspection and bearer_resource, rotate.sql for
+# refresh, exchange.sql for authorization_code (their data:
+# bench/pgbench/setup.sql, refresh_pool.sql, code_pool.sql). Their lines in
+# results.jsonl have server "pgbench" and the workload they are the
+# yardstick of; rps is pgbench's tps without connection establishment.
+#
+# The OpenID Connect workloads: authorization_code_openid_es256 and
+# authorization_code_openid_rs256 exchange codes minted with scope
+# "openid profile offline_access" and the context the authorize endpoint
+# records (bench/fixtures.rs openid-codes), for clients whose ID tokens are
+# signed ES256 or RS256, so each answer carries an ID token (and, like the
+# plain exchange, an access and a refresh token: without offline_access an
+# OpenID exchange issues no refresh token); client_credentials_jwt issues
+# RFC 9068 JWT access tokens (a client with --access-token-format jwt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -33,6 +63,7 @@ POSTGRES_URL=postgres://postgres@127.0.0.1:5432
 REPORT=1
 ONLY=
 METRICS_COST=0
+ENGINES=both
 # Extra `serve` flags of the next server started.
 SERVE_ARGS=()
 while (($#)); do
@@ -47,6 +78,12 @@ while (($#)); do
         --no-report) REPORT=0 ;;
         --only) ONLY=$2; shift ;;
         --metrics-cost) METRICS_COST=1 ;;
+        --engines)
+            case $2 in
+                sqlite | postgres | both) ENGINES=$2 ;;
+                *) echo "--engines takes sqlite, postgres or both" >&2; exit 2 ;;
+            esac
+            shift ;;
         *) echo "unknown option $1 (see the top of $0)" >&2; exit 2 ;;
     esac
     shift
@@ -54,6 +91,8 @@ done
 
 SERVER_CPU=0
 LOAD_CPU=1
+run_sqlite() { [[ $ENGINES != postgres ]]; }
+run_postgres() { [[ $ENGINES != sqlite ]]; }
 # Argon2-bound workloads run a handful of requests at a time: a queue of 32
 # behind one hash at a time only adds latency.
 ARGON2_CONNECTIONS=4
@@ -61,6 +100,7 @@ ARGON2_CONNECTIONS=4
 REGISTRATION_CONNECTIONS=4
 REDIRECT_URI=http://127.0.0.1:8765/callback
 VERIFIER=benchmark-pkce-verifier-0123456789-abcdefghijklmnop
+OPENID_SCOPE="openid profile offline_access"
 OUT=$ROOT/bench/results/$(date -u +%Y%m%dT%H%M%SZ)
 RESULTS=$OUT/results.jsonl
 BIN=$ROOT/target/release
@@ -74,8 +114,12 @@ missing=()
 for tool in wrk jq sqlite3 python3 taskset curl; do
     command -v "$tool" >/dev/null || missing+=("$tool")
 done
+if run_postgres && ! ((METRICS_COST)); then
+    command -v pgbench >/dev/null || missing+=(pgbench)
+fi
 if ((${#missing[@]})); then
     packages=("${missing[@]/taskset/util-linux}")
+    packages=("${packages[@]/pgbench/postgresql-contrib}")
     log "installing ${packages[*]}"
     apt-get update -qq
     apt-get install -y -qq "${packages[@]}" >/dev/null
@@ -125,7 +169,7 @@ start_portcullis() {
 }
 
 # --- databases and clients ---------------------------------------------------
-declare -A URL=() CC=() PW=() AC=()
+declare -A URL=() CC=() RS=() PW=() AC=() CC_JWT=() OIDC_ES256=() OIDC_RS256=()
 basic() { printf 'Basic %s' "$(printf '%s:%s' "$1" "$2" | base64 -w0)"; }
 add_client() {
     local url=$1
@@ -142,24 +186,47 @@ new_store() {
     URL[$name]=$url
     "$BIN/portcullis" --database-url "$url" migrate >/dev/null
     CC[$name]=$(add_client "$url" --name bench-cc --grant-types client_credentials --scope profile)
+    # Introspection answers active only to the token's own client or to a
+    # resource server (src/oauth/introspection.rs): the pool's tokens are
+    # bench-password's, so a resource server introspects them.
+    RS[$name]=$(add_client "$url" --name bench-rs --grant-types client_credentials --scope profile \
+        --resource-server)
     PW[$name]=$(add_client "$url" --name bench-password \
         --grant-types password,refresh_token --scope profile)
     AC[$name]=$(add_client "$url" --name bench-code \
         --grant-types authorization_code,refresh_token --redirect-uri "$REDIRECT_URI" --scope profile)
+    # OpenID Connect: ID tokens signed ES256 or RS256; RFC 9068 access tokens.
+    # offline_access: an OpenID exchange issues a refresh token only with it
+    # (as bench-code's does), so both exchanges write the same rows.
+    OIDC_ES256[$name]=$(add_client "$url" --name bench-oidc-es256 \
+        --grant-types authorization_code,refresh_token --redirect-uri "$REDIRECT_URI" \
+        --scope "$OPENID_SCOPE" --id-token-alg ES256)
+    OIDC_RS256[$name]=$(add_client "$url" --name bench-oidc-rs256 \
+        --grant-types authorization_code,refresh_token --redirect-uri "$REDIRECT_URI" \
+        --scope "$OPENID_SCOPE" --id-token-alg RS256)
+    CC_JWT[$name]=$(add_client "$url" --name bench-cc-jwt --grant-types client_credentials \
+        --scope profile --access-token-format jwt)
 }
 
 client_id_of() { base64 -d <<<"${1#Basic }" | cut -d: -f1; }
 
 # pool NAME KIND COUNT — a file of fresh access tokens, refresh tokens or
-# codes (for the demo user, id 1) in the store of server NAME.
+# codes (for the demo user, id 1) in the store of server NAME. Kinds
+# openid-codes-es256 and openid-codes-rs256: codes with OPENID_SCOPE and
+# their OpenID Connect context, for the clients OIDC_ES256 and OIDC_RS256.
 pool() {
     local name=$1 kind=$2 count=$3 file=$OUT/pool-$1-$2.txt client
     case $kind in
         access | refresh) client=$(client_id_of "${PW[$name]}") ;;
         codes) client=$(client_id_of "${AC[$name]}") ;;
+        openid-codes-es256) client=$(client_id_of "${OIDC_ES256[$name]}") ;;
+        openid-codes-rs256) client=$(client_id_of "${OIDC_RS256[$name]}") ;;
     esac
     if [[ $kind == codes ]]; then
         "$BIN/examples/fixtures" codes "${URL[$name]}" "$client" 1 profile \
+            "$REDIRECT_URI" "$VERIFIER" "$count" >"$file"
+    elif [[ $kind == openid-codes-* ]]; then
+        "$BIN/examples/fixtures" openid-codes "${URL[$name]}" "$client" 1 "$OPENID_SCOPE" \
             "$REDIRECT_URI" "$VERIFIER" "$count" >"$file"
     else
         "$BIN/examples/fixtures" "$kind" "${URL[$name]}" "$client" 1 profile "$count" >"$file"
@@ -197,9 +264,18 @@ workload() {
             export BENCH_HEADERS="Authorization: ${AC[$store]}|$form"
             export BENCH_BODY="grant_type=authorization_code&code={item}&redirect_uri=$REDIRECT_URI&code_verifier=$VERIFIER"
             export BENCH_POOL_ONCE=1 ;;
+        authorization_code_openid_es256 | authorization_code_openid_rs256)
+            local credentials=${OIDC_ES256[$store]}
+            [[ $name == *rs256 ]] && credentials=${OIDC_RS256[$store]}
+            export BENCH_HEADERS="Authorization: $credentials|$form"
+            export BENCH_BODY="grant_type=authorization_code&code={item}&redirect_uri=$REDIRECT_URI&code_verifier=$VERIFIER"
+            export BENCH_EXPECT='"id_token":"' BENCH_POOL_ONCE=1 ;;
+        client_credentials_jwt)
+            export BENCH_HEADERS="Authorization: ${CC_JWT[$store]}|$form"
+            export BENCH_BODY='grant_type=client_credentials&scope=profile' ;;
         introspection)
             export BENCH_PATH=/oauth/introspect
-            export BENCH_HEADERS="Authorization: ${CC[$store]}|$form"
+            export BENCH_HEADERS="Authorization: ${RS[$store]}|$form"
             export BENCH_BODY='token={item}' BENCH_EXPECT='"active":true' ;;
         bearer_resource)
             export BENCH_METHOD=GET BENCH_PATH=/api/me
@@ -237,11 +313,13 @@ measure() {
     local phase=$1 server=$2 name=$3 rep=$4 pid=${PIDS[$2]} port=${PORT[$2]}
     local out=$OUT/wrk-$phase-$server-$name-$rep.txt before after
     # The ceiling does not consume tokens: it may go round its pool.
-    local once=${BENCH_POOL_ONCE:-0}
+    local once=${BENCH_POOL_ONCE:-0} expect=$BENCH_EXPECT
     [[ $server == ceiling ]] && once=0
+    # Nor does it sign ID tokens: its fixed token answer has none.
+    [[ $server == ceiling && $expect == '"id_token":"' ]] && expect='"access_token":"'
     echo 5 >"/proc/$pid/clear_refs" # resets VmHWM: the peak of this run only
     before=$(cpu_ticks "$pid")
-    BENCH_POOL_ONCE=$once taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --timeout 10s \
+    BENCH_POOL_ONCE=$once BENCH_EXPECT=$expect taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --timeout 10s \
         -s "$ROOT/bench/workload.lua" "http://127.0.0.1:$port" >"$out" 2>&1 || true
     after=$(cpu_ticks "$pid")
     local rss json
@@ -265,17 +343,112 @@ pool_size() {
     local rate=${RATE[$1]:-10000}
     echo $((rate * DURATION * 4 + 2000))
 }
+# remember_rate SERVER WORKLOAD [KEY] — KEY defaults to WORKLOAD.
 remember_rate() {
-    local rate
+    local rate key=${3:-$2}
     rate=$(jq -s --arg s "$1" --arg w "$2" \
         'map(select(.server == $s and .workload == $w) | .rps // 0) | max | floor' "$RESULTS")
-    RATE[$2]=$((rate > ${RATE[$2]:-0} ? rate : ${RATE[$2]:-0}))
+    RATE[$key]=$((rate > ${RATE[$key]:-0} ? rate : ${RATE[$key]:-0}))
+}
+
+# --- the pgbench yardsticks -------------------------------------------------
+# The yardstick of each PostgreSQL workload that has one: the script in
+# bench/pgbench/ that does in the database what one request does.
+declare -A YARDSTICK=([client_credentials]=issue [introspection]=point_select
+    [bearer_resource]=point_select [refresh]=rotate [authorization_code]=exchange)
+# Live access tokens of point_select.sql (bench/pgbench/setup.sql).
+PGBENCH_TOKENS=10000
+# Where the next rotate.sql or exchange.sql pool starts (each run has its own).
+PGBENCH_BASE=0
+declare -A PGBENCH_POOL=()
+
+pg() { psql -X -q -At -v ON_ERROR_STOP=1 "${URL[postgres]}" "$@"; }
+
+# pgbench_setup — the yardsticks' fixed data in the benchmark database.
+pgbench_setup() {
+    pg -v client="$(client_id_of "${PW[postgres]}")" -v count="$PGBENCH_TOKENS" \
+        -f "$ROOT/bench/pgbench/setup.sql" >/dev/null
+}
+
+# pgbench_pool WORKLOAD — fresh refresh tokens or codes for the next run of
+# WORKLOAD's yardstick, sized as the server's pools are; none for the others.
+pgbench_pool() {
+    local name=$1 script=${YARDSTICK[$1]:-} count
+    [[ $script == rotate || $script == exchange ]] || return 0
+    count=$(pool_size "pgbench_$name")
+    PGBENCH_BASE=$((PGBENCH_BASE + 1000000000))
+    PGBENCH_POOL[$name]="$PGBENCH_BASE $count"
+    if [[ $script == rotate ]]; then
+        pg -v client="$(client_id_of "${PW[postgres]}")" -v base="$PGBENCH_BASE" -v count="$count" \
+            -f "$ROOT/bench/pgbench/refresh_pool.sql" >/dev/null
+    else
+        pg -v client="$(client_id_of "${AC[postgres]}")" -v redirect_uri="$REDIRECT_URI" \
+            -v verifier="$VERIFIER" -v base="$PGBENCH_BASE" -v count="$count" \
+            -f "$ROOT/bench/pgbench/code_pool.sql" >/dev/null
+    fi
+    # As after the server's pools: their rows settled before anything runs.
+    pg -c "VACUUM ANALYZE tokens, grants, codes" >/dev/null
+}
+
+# claimed SCRIPT — refresh tokens (rotate) or codes (exchange) used so far.
+claimed() {
+    case $1 in
+        rotate) pg -c "SELECT count(*) FROM tokens WHERE used" ;;
+        exchange) pg -c "SELECT count(*) FROM codes WHERE used" ;;
+        *) echo 0 ;;
+    esac
+}
+
+# measure_pgbench WORKLOAD REP — one pgbench run of WORKLOAD's yardstick on
+# the load generator's core; appends a JSON line to results.jsonl.
+measure_pgbench() {
+    local name=$1 rep=$2 script=${YARDSTICK[$1]}
+    local out=$OUT/pgbench-$name-$rep.txt args=() before after
+    case $script in
+        issue)
+            local client version
+            client=$(client_id_of "${CC[postgres]}")
+            version=$(psql -XAtq "${URL[postgres]}" -v client="$client" \
+                <<<"SELECT version FROM clients WHERE client_id = :'client'")
+            args=(-D "client=$client" -D "version=$version") ;;
+        point_select) args=(-D "count=$PGBENCH_TOKENS") ;;
+        rotate | exchange)
+            local base count
+            read -r base count <<<"${PGBENCH_POOL[$name]}"
+            args=(-D "base=$base" -D "clients=$CONNECTIONS" -D n=0)
+            [[ $script == rotate ]] || args+=(-D "client=$(client_id_of "${AC[postgres]}")") ;;
+    esac
+    before=$(claimed "$script")
+    taskset -c "$LOAD_CPU" pgbench -n -M prepared -c "$CONNECTIONS" -j 1 -T "$DURATION" \
+        "${args[@]}" -f "$ROOT/bench/pgbench/$script.sql" "${URL[postgres]}" >"$out" 2>&1 || true
+    after=$(claimed "$script")
+    local tps latency processed failed aborted exhausted=0
+    tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$out")
+    latency=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$out")
+    processed=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out")
+    failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$out")
+    aborted=$(grep -c 'aborted' "$out" || true)
+    # A claim that found nothing: the pool ran out (or a row was claimed twice).
+    if [[ $script == rotate || $script == exchange ]] && ((after - before < ${processed:-0})); then
+        exhausted=$((${processed:-0} - (after - before)))
+    fi
+    jq -nc --arg workload "$name" --arg script "$script.sql" --argjson rep "$rep" \
+        --argjson conns "$CONNECTIONS" --argjson tps "${tps:-null}" --argjson latency "${latency:-null}" \
+        --argjson processed "${processed:-0}" --argjson failed "${failed:-0}" --argjson aborted "$aborted" \
+        --argjson exhausted "$exhausted" \
+        '{phase: "main", server: "pgbench", workload: $workload, script: $script, rep: $rep,
+          connections: $conns, rps: $tps, latency_ms: $latency, requests: $processed,
+          failed: $failed, aborted_clients: $aborted, pool_exhausted: $exhausted}
+         + (if $tps == null then {error: "pgbench printed no tps"} else {} end)' >>"$RESULTS"
+    log "main pgbench $name ($script.sql) #$rep: ${tps:-no} tps, latency ${latency:--} ms, failed ${failed:--}, aborted clients $aborted, unclaimed $exhausted"
+    remember_rate pgbench "$name" "pgbench_$name"
 }
 
 # run_phase PHASE STORE SERVER… — every workload, RUNS times, each run on the
 # servers in turn (the ceiling first), with fresh pools per run.
 WORKLOADS=(client_credentials introspection bearer_resource refresh authorization_code
-    password client_credentials_argon2 registration client_credentials_while_registering)
+    password client_credentials_argon2 registration client_credentials_while_registering
+    authorization_code_openid_es256 authorization_code_openid_rs256 client_credentials_jwt)
 if [[ -n $ONLY ]]; then
     IFS=, read -ra WORKLOADS <<<"$ONLY"
 fi
@@ -289,8 +462,15 @@ run_phase() {
                 introspection | bearer_resource) export BENCH_POOL=$ACCESS_POOL ;;
                 refresh) export BENCH_POOL=$(pool "$store" refresh "$(pool_size refresh)") ;;
                 authorization_code) export BENCH_POOL=$(pool "$store" codes "$(pool_size authorization_code)") ;;
+                authorization_code_openid_es256 | authorization_code_openid_rs256)
+                    export BENCH_POOL=$(pool "$store" "openid-codes-${name##*_}" "$(pool_size "$name")") ;;
             esac
+            [[ " $* " != *" pgbench "* ]] || pgbench_pool "$name"
             for server in "$@"; do
+                if [[ $server == pgbench ]]; then
+                    [[ -z ${YARDSTICK[$name]:-} ]] || measure_pgbench "$name" "$rep"
+                    continue
+                fi
                 # The password grant's yardstick, the raw Argon2id rate, is
                 # measured right before it, as the ceiling is for the others.
                 if [[ $server == sqlite && $name == password ]]; then
@@ -327,11 +507,12 @@ jq -n --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" --arg commit "$git_commit" \
     --argjson duration "$DURATION" --argjson connections "$CONNECTIONS" \
     --argjson argon2_connections "$ARGON2_CONNECTIONS" --argjson scale_tokens "$SCALE_TOKENS" \
     --arg wrk "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)" --arg sqlite "$(sqlite3 --version | cut -d' ' -f1)" \
-    --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
+    --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" --arg engines "$ENGINES" \
+    --arg pgbench "$( (pgbench --version 2>/dev/null || true) | head -1)" \
     '{date: $date, commit: $commit, dirty_files: $dirty, cpu: $cpu, nproc: $nproc, kernel: $kernel,
       runs: $runs, duration_s: $duration, connections: $connections,
       argon2_connections: $argon2_connections, scale_tokens: $scale_tokens, wrk: $wrk,
-      sqlite_cli: $sqlite, loadavg_at_start: $load}' >"$OUT/meta.json"
+      sqlite_cli: $sqlite, loadavg_at_start: $load, engines: $engines, pgbench: $pgbench}' >"$OUT/meta.json"
 
 log "results in $OUT"
 if ((METRICS_COST)); then
@@ -359,42 +540,47 @@ fi
 start ceiling 9100 "$BIN/examples/noop_ceiling" 127.0.0.1:9100
 PORT[ceiling]=9100
 
-new_store sqlite "sqlite://$OUT/sqlite.db"
-start_portcullis sqlite "${URL[sqlite]}" 9101
-ACCESS_POOL=$(pool sqlite access 1000)
-run_phase main sqlite ceiling sqlite
-
-# Start-up: from spawn to the first 200 from /healthz, on the existing database.
-for ((rep = 1; rep <= 5; rep++)); do
-    stop sqlite
+if run_sqlite; then
+    new_store sqlite "sqlite://$OUT/sqlite.db"
     start_portcullis sqlite "${URL[sqlite]}" 9101
-    jq -nc --argjson ms "$READY_MS" --argjson rep "$rep" \
-        '{phase: "startup", server: "sqlite", workload: "ready", rep: $rep, ready_ms: $ms}' >>"$RESULTS"
-done
-stop sqlite
+    ACCESS_POOL=$(pool sqlite access 1000)
+    run_phase main sqlite ceiling sqlite
+
+    # Start-up: from spawn to the first 200 from /healthz, on the existing database.
+    for ((rep = 1; rep <= 5; rep++)); do
+        stop sqlite
+        start_portcullis sqlite "${URL[sqlite]}" 9101
+        jq -nc --argjson ms "$READY_MS" --argjson rep "$rep" \
+            '{phase: "startup", server: "sqlite", workload: "ready", rep: $rep, ready_ms: $ms}' >>"$RESULTS"
+    done
+    stop sqlite
+fi
 
 # PostgreSQL, when this build has a PostgreSQL store.
 pg_db=portcullis_bench_$$
-if psql "$POSTGRES_URL/postgres" -qc "CREATE DATABASE $pg_db" 2>"$OUT/postgres.log" &&
+if ! run_postgres; then
+    :
+elif psql "$POSTGRES_URL/postgres" -qc "CREATE DATABASE $pg_db" 2>"$OUT/postgres.log" &&
     "$BIN/portcullis" --database-url "$POSTGRES_URL/$pg_db" migrate >>"$OUT/postgres.log" 2>&1; then
     new_store postgres "$POSTGRES_URL/$pg_db"
     start_portcullis postgres "${URL[postgres]}" 9102
     ACCESS_POOL=$(pool postgres access 1000)
+    pgbench_setup
     RATE=()
-    run_phase main postgres ceiling postgres
+    run_phase main postgres ceiling postgres pgbench
     stop postgres
 else
     jq -nc --rawfile why "$OUT/postgres.log" '{phase: "postgres", pending: $why}' >>"$RESULTS"
     log "PostgreSQL skipped: $(tail -1 "$OUT/postgres.log")"
 fi
-psql "$POSTGRES_URL/postgres" -qc "DROP DATABASE IF EXISTS $pg_db" >/dev/null 2>&1 || true
+run_postgres && { psql "$POSTGRES_URL/postgres" -qc "DROP DATABASE IF EXISTS $pg_db" >/dev/null 2>&1 || true; }
 stop ceiling
 
 # --- the scale run -----------------------------------------------------------
 # Two servers side by side: one on an empty store, one on a store holding
 # SCALE_TOKENS live tokens (each in its own grant), minted as the server
 # mints them and bulk-loaded by bench/fixtures.rs.
-if ((SCALE_TOKENS > 0)); then
+if ((SCALE_TOKENS > 0)) && run_sqlite; then
     new_store empty "sqlite://$OUT/scale-empty.db"
     new_store full "sqlite://$OUT/scale-full.db"
     log "inserting $SCALE_TOKENS tokens"
