@@ -104,7 +104,7 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> ExitCode {
-    logging::init(cli.settings.log_format);
+    let _flushed_at_exit = logging::init(cli.settings.log_format, cli.settings.access_log);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {

@@ -206,6 +206,17 @@ pub struct Config {
         default_value_t = LogFormat::Text
     )]
     pub log_format: LogFormat,
+    /// One log line per request: route, status, latency (target
+    /// `portcullis::access`). Off by default: a line per request costs a
+    /// SQLite node about a fifth of its throughput (docs/performance.md).
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_ACCESS_LOG",
+        default_value_t = false,
+        action = ArgAction::Set
+    )]
+    pub access_log: bool,
     /// Seconds in-flight requests get to finish after SIGTERM.
     #[arg(
         long,

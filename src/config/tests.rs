@@ -135,6 +135,8 @@ fn the_admin_listener_never_shares_the_public_port() {
     let c = parse(&["--addr", "127.0.0.1:7000", "--metrics", "false"]).unwrap();
     assert_eq!(c.admin_addr.to_string(), "127.0.0.1:9001");
     assert!(!c.metrics);
+    assert!(!c.access_log, "the access log is opt-in");
+    assert!(parse(&["--access-log", "true"]).unwrap().access_log);
 }
 
 #[test]
