@@ -12,7 +12,7 @@ use super::clients;
 use super::oidc::id_token::Audience;
 use super::tokens;
 use super::{OAuthError, Provider};
-use crate::store::TokenKind;
+use crate::store::{Client, TokenKey, TokenKind, TokenRecord};
 use serde::Serialize;
 
 /// §2.2: `active` and, for an active token, what it grants.
@@ -45,13 +45,18 @@ pub async fn introspect(
     provider: &Provider,
     request: &ClientRequest<'_>,
 ) -> Result<Introspection, OAuthError> {
-    // The caller and the token are read together; the token is looked at
-    // only once the caller is authenticated.
-    let client_id = client_auth::presented_client_id(request)?;
     let key = request
         .params
         .get("token")
         .map(|token| tokens::presented_key(provider, token));
+    if let Some(key) = &key {
+        if let Some(answer) = from_cache(provider, request, key).await? {
+            return Ok(answer);
+        }
+    }
+    // The caller and the token are read together; the token is looked at
+    // only once the caller is authenticated.
+    let client_id = client_auth::presented_client_id(request)?;
     let (found, record) = match &key {
         Some(key) => clients::find_with_token(provider, client_id, key).await?,
         None => (clients::find(provider, client_id).await?, None),
@@ -63,18 +68,53 @@ pub async fn introspect(
         ));
     }
     request.params.require("token")?;
+    Ok(describe(provider, &caller, record))
+}
+
+/// Introspection by a caller as this node keeps it in memory (PostgreSQL:
+/// [`crate::store::ClientStore::cached_client`]): the token is read with a
+/// check that the caller's row is still at the cached version, in one
+/// statement. `None` — the caller is not cached, presents a secret the
+/// copy does not accept, or changed — and the request is decided again
+/// from a fresh read, with the brute-force limits.
+async fn from_cache(
+    provider: &Provider,
+    request: &ClientRequest<'_>,
+    key: &TokenKey,
+) -> Result<Option<Introspection>, OAuthError> {
+    let Some((client_id, secret)) = client_auth::presented_secret(request) else {
+        return Ok(None);
+    };
+    let store = provider.store.as_ref();
+    let Some(caller) = store.cached_client(client_id).await? else {
+        return Ok(None);
+    };
+    if let (Some(version), true) = (
+        caller.version,
+        client_auth::generated_secret_matches(&caller, secret) && !caller.is_public(),
+    ) {
+        if let Some(record) = store.token_checked(key, client_id, version).await? {
+            return Ok(Some(describe(provider, &caller, record)));
+        }
+    }
+    store.forget_cached_client(client_id);
+    Ok(None)
+}
+
+/// What `caller` learns about `record` (see the module's policy).
+fn describe(provider: &Provider, caller: &Client, record: Option<TokenRecord>) -> Introspection {
     let inactive = Introspection {
         active: false,
         details: None,
     };
     let Some(record) = record else {
-        return Ok(inactive);
+        return inactive;
     };
     let visible = caller.resource_server || record.client_id == caller.client_id;
     if !visible || !record.is_active(provider.clock.now()) {
-        return Ok(inactive);
+        return inactive;
     }
-    Ok(Introspection {
+    Introspection {
         active: true,
         details: Some(ActiveToken {
             sub: record
@@ -92,7 +132,7 @@ pub async fn introspect(
             iss: provider.settings.issuer.clone(),
             aud: Audience::of(&record.audience),
         }),
-    })
+    }
 }
 
 #[cfg(test)]

@@ -343,6 +343,19 @@ pub trait Store:
         Ok(Some((client, self.token(key).await?)))
     }
 
+    /// The token `key`, read together with a check that the client
+    /// `client_id` is still at `version` (a copy from
+    /// [`ClientStore::cached_client`]): `None` when it is not (changed or
+    /// deleted), or when this engine cannot tell (it has no cache).
+    async fn token_checked(
+        &self,
+        _key: &TokenKey,
+        _client_id: &str,
+        _version: i64,
+    ) -> StoreResult<Option<Option<TokenRecord>>> {
+        Ok(None)
+    }
+
     /// The scope each poll of a back-channel request runs in, if this
     /// engine has one; see [`in_poll_scope`].
     fn poll_scope(&self) -> Option<PollScope> {

@@ -317,6 +317,19 @@ pub fn client_with_token(row: &dyn Row) -> Result<(Client, Option<TokenRecord>),
     Ok((client(row)?, token))
 }
 
+/// Whether a client is current, followed by a token's columns (NULL when
+/// there is no such token): [`Store::token_checked`]'s row.
+pub fn checked_token(row: &dyn Row) -> Result<Option<Option<TokenRecord>>, RowError> {
+    if !row.flag(0)? {
+        return Ok(None);
+    }
+    let token_columns = Shifted(row, 1);
+    Ok(Some(match token_columns.opt_int(0)? {
+        Some(_) => Some(token(&token_columns)?),
+        None => None,
+    }))
+}
+
 /// A row read from a column on: the second record of a joined row.
 struct Shifted<'a>(&'a dyn Row, usize);
 

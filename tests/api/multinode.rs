@@ -229,6 +229,16 @@ async fn a_client_changed_at_one_node_is_never_served_from_memory_at_another(bac
     for _ in 0..2 {
         assert_eq!(client_credentials(&a, &id, &old, "email").await.0, 200);
     }
+    let token = client_credentials(&a, &id, &old, "email").await.1;
+    let token = str_field(&token, "access_token").to_owned();
+    let introspect = |secret: String| {
+        let request = reqwest::Client::new()
+            .post(a.url("/oauth/introspect"))
+            .basic_auth(&id, Some(secret))
+            .form(&[("token", token.as_str())]);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(introspect(old.clone()).await, 200);
 
     // The secret rotated at B, with no overlap.
     let rotated = admin(
@@ -240,6 +250,9 @@ async fn a_client_changed_at_one_node_is_never_served_from_memory_at_another(bac
     assert_eq!(rotated.status(), 200);
     let rotated: Value = rotated.json().await.unwrap();
     let new = str_field(&rotated, "client_secret").to_owned();
+    assert_eq!(introspect(old.clone()).await, 401);
+    assert_eq!(introspect(new.clone()).await, 200);
+    assert_eq!(introspect(old.clone()).await, 401);
     let (status, answer) = client_credentials(&a, &id, &old, "email").await;
     assert_eq!(
         (status, &answer["error"]),

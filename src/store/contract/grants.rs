@@ -82,7 +82,7 @@ pub(super) async fn a_client_is_read_with_a_token_or_without_one(store: &dyn Sto
         .is_none());
 }
 
-pub(super) async fn a_cached_client_issues_only_while_unchanged(store: &dyn Store) {
+pub(super) async fn a_cached_client_is_used_only_while_unchanged(store: &dyn Store) {
     let (_, client) = user_and_client(store).await;
     let Some(cached) = store.cached_client("app").await.unwrap() else {
         // This engine has no cache.
@@ -105,6 +105,22 @@ pub(super) async fn a_cached_client_issues_only_while_unchanged(store: &dyn Stor
     };
     let (issued, stored) = issue(Some(version)).await;
     assert!(issued.is_ok() && stored, "unchanged: issued");
+    let token = new_token(TokenKind::Access, NOW + 60);
+    store
+        .issue_grant(&grant("app", None), std::slice::from_ref(&token))
+        .await
+        .unwrap();
+    let unknown = crypto::token_key(&crypto::new_token());
+    let checked = |key: TokenKey, version: i64| async move {
+        store.token_checked(&key, "app", version).await.unwrap()
+    };
+    let read = checked(token.key, version).await;
+    let read = read.expect("unchanged").expect("the token");
+    assert_eq!(read.client_id, "app");
+    assert!(checked(unknown, version)
+        .await
+        .expect("unchanged")
+        .is_none());
     let changed = Client {
         scope: "profile email".into(),
         ..client.clone()
@@ -114,6 +130,10 @@ pub(super) async fn a_cached_client_issues_only_while_unchanged(store: &dyn Stor
     assert!(
         matches!(issued, Err(StoreError::Stale)) && !stored,
         "changed: nothing written"
+    );
+    assert!(
+        checked(token.key, version).await.is_none(),
+        "changed: no token read"
     );
     store.forget_cached_client("app");
     let fresh = store.cached_client("app").await.unwrap().unwrap();

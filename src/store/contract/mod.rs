@@ -152,7 +152,7 @@ contract! {
     tokens_of_a_missing_client_are_revoked_and_never_revive,
     a_token_is_found_with_its_grant_and_user,
     a_client_is_read_with_a_token_or_without_one,
-    a_cached_client_issues_only_while_unchanged,
+    a_cached_client_is_used_only_while_unchanged,
     a_refresh_token_rotates_at_most_once,
     revoking_a_grant_revokes_its_tokens_and_stops_rotation,
     a_code_is_exchanged_at_most_once,

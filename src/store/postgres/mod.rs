@@ -198,6 +198,33 @@ impl Store for PostgresStore {
         .await
     }
 
+    /// One statement: the token, and a probe of the client's version.
+    async fn token_checked(
+        &self,
+        key: &TokenKey,
+        client_id: &str,
+        version: i64,
+    ) -> StoreResult<Option<Option<TokenRecord>>> {
+        self.run(async |conn| {
+            let select = conn
+                .prepare_cached(concat!(
+                    "SELECT client.current, token.*
+                     FROM (SELECT EXISTS (SELECT 1 FROM clients
+                                          WHERE client_id = $2 AND version = $3) AS current
+                          ) client
+                     LEFT JOIN (",
+                    rows::token_select!(),
+                    " WHERE t.hash = $1) token ON client.current"
+                ))
+                .await?;
+            let row = conn
+                .query_one(&select, &[&&key.0[..], &client_id, &version])
+                .await?;
+            Ok(rows::checked_token(&row)?)
+        })
+        .await
+    }
+
     async fn ready(&self) -> StoreResult<bool> {
         let latest = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
         let applied: i64 = self
