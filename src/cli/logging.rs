@@ -41,8 +41,11 @@ pub fn init(format: LogFormat, access_log: bool) -> WorkerGuard {
             .expect("a valid directive"),
     );
     // Not lossy: when the queue is full a request waits for the writer
-    // rather than a line being dropped.
+    // rather than a line being dropped. The queue's slots are allocated up
+    // front: the default 128,000 lines took 4 MiB of resident memory;
+    // 4,096 lines still absorb any burst the writer cannot follow at once.
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(4096)
         .lossy(false)
         .finish(std::io::stderr());
     let _ = tracing_subscriber::registry()
