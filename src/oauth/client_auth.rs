@@ -128,17 +128,41 @@ fn accepted_secrets(client: &Client) -> [Option<&str>; 2] {
 
 /// The client id and secret the request presents, if it presents a
 /// secret and nothing contradicts it.
-pub fn presented_secret<'a>(request: &ClientRequest<'a>) -> Option<(&'a str, &'a str)> {
+fn presented_secret<'a>(request: &ClientRequest<'a>) -> Option<(&'a str, &'a str)> {
     match presented(request).ok()? {
         Presented::Secret { client_id, secret } => Some((client_id, secret)),
         Presented::IdOnly { .. } => None,
     }
 }
 
+/// The caller as this node keeps it in memory
+/// ([`crate::store::ClientStore::cached_client`], PostgreSQL), when it
+/// presents a server-generated secret that copy accepts (SHA-256, constant
+/// time); a copy that does not is dropped. Counts nothing: `None` means
+/// "decide with [`authenticate`]", which reads afresh and counts failures.
+/// What the caller then does for the copy must be checked against its
+/// [`Client::version`] in the same statement.
+pub async fn cached_caller(
+    provider: &Provider,
+    request: &ClientRequest<'_>,
+) -> Result<Option<Client>, OAuthError> {
+    let Some((client_id, secret)) = presented_secret(request) else {
+        return Ok(None);
+    };
+    let store = provider.store.as_ref();
+    let Some(client) = store.cached_client(client_id).await? else {
+        return Ok(None);
+    };
+    if generated_secret_matches(&client, secret) {
+        return Ok(Some(client));
+    }
+    store.forget_cached_client(client_id);
+    Ok(None)
+}
+
 /// Whether `secret` is one of the server-generated secrets `client`
-/// accepts (SHA-256, constant time). Counts nothing: a caller told no
-/// decides with [`authenticate`], which counts the failure.
-pub fn generated_secret_matches(client: &Client, secret: &str) -> bool {
+/// accepts.
+fn generated_secret_matches(client: &Client, secret: &str) -> bool {
     accepted_secrets(client)
         .into_iter()
         .flatten()

@@ -82,22 +82,16 @@ async fn from_cache(
     request: &ClientRequest<'_>,
     key: &TokenKey,
 ) -> Result<Option<Introspection>, OAuthError> {
-    let Some((client_id, secret)) = client_auth::presented_secret(request) else {
+    let Some(caller) = client_auth::cached_caller(provider, request).await? else {
         return Ok(None);
     };
     let store = provider.store.as_ref();
-    let Some(caller) = store.cached_client(client_id).await? else {
-        return Ok(None);
-    };
-    if let (Some(version), true) = (
-        caller.version,
-        client_auth::generated_secret_matches(&caller, secret) && !caller.is_public(),
-    ) {
-        if let Some(record) = store.token_checked(key, client_id, version).await? {
+    if let (Some(version), false) = (caller.version, caller.is_public()) {
+        if let Some(record) = store.token_checked(key, &caller.client_id, version).await? {
             return Ok(Some(describe(provider, &caller, record)));
         }
     }
-    store.forget_cached_client(client_id);
+    store.forget_cached_client(&caller.client_id);
     Ok(None)
 }
 

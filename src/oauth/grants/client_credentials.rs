@@ -57,16 +57,10 @@ pub async fn from_cache(
     provider: &Provider,
     request: &ClientRequest<'_>,
 ) -> Result<Option<TokenResponse>, OAuthError> {
-    let Some((client_id, secret)) = client_auth::presented_secret(request) else {
+    let Some(client) = client_auth::cached_caller(provider, request).await? else {
         return Ok(None);
     };
-    let store = provider.store.as_ref();
-    let Some(client) = store.cached_client(client_id).await? else {
-        return Ok(None);
-    };
-    if client_auth::generated_secret_matches(&client, secret)
-        && client.allows_grant(GrantType::ClientCredentials)
-    {
+    if client.allows_grant(GrantType::ClientCredentials) {
         match ClientCredentials.exchange(provider, &client, request).await {
             Ok(issued) => return Ok(Some(issued)),
             // Asking again would only wait for the database once more.
@@ -74,7 +68,7 @@ pub async fn from_cache(
             Err(_) => {}
         }
     }
-    store.forget_cached_client(client_id);
+    provider.store.forget_cached_client(&client.client_id);
     Ok(None)
 }
 
