@@ -309,12 +309,7 @@ pub fn token(row: &dyn Row) -> Result<TokenRecord, RowError> {
 /// A client's columns followed by a token's (`token_select!`), all NULL
 /// when there is no such token: one row for [`Store::client_with_token`].
 pub fn client_with_token(row: &dyn Row) -> Result<(Client, Option<TokenRecord>), RowError> {
-    let token_columns = Shifted(row, CLIENT_COLUMNS);
-    let token = match token_columns.opt_int(0)? {
-        Some(_) => Some(token(&token_columns)?),
-        None => None,
-    };
-    Ok((client(row)?, token))
+    Ok((client(row)?, token_from(row, CLIENT_COLUMNS)?))
 }
 
 /// Whether a client is current, followed by a token's columns (NULL when
@@ -323,11 +318,17 @@ pub fn checked_token(row: &dyn Row) -> Result<Option<Option<TokenRecord>>, RowEr
     if !row.flag(0)? {
         return Ok(None);
     }
-    let token_columns = Shifted(row, 1);
-    Ok(Some(match token_columns.opt_int(0)? {
-        Some(_) => Some(token(&token_columns)?),
-        None => None,
-    }))
+    Ok(Some(token_from(row, 1)?))
+}
+
+/// The token whose `token_select!` columns start at `first`, if there is
+/// one (a LEFT JOIN leaves them all NULL).
+fn token_from(row: &dyn Row, first: usize) -> Result<Option<TokenRecord>, RowError> {
+    let columns = Shifted(row, first);
+    match columns.opt_int(0)? {
+        Some(_) => Ok(Some(token(&columns)?)),
+        None => Ok(None),
+    }
 }
 
 /// A row read from a column on: the second record of a joined row.
